@@ -1,0 +1,287 @@
+//! The `reintegra` command: parses the command line and calls the library.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use reintegra::{check, fixtures, ingest, web};
+
+#[derive(Parser)]
+#[command(
+    name = "reintegra",
+    version,
+    about = "Anonymised dashboards of a psychosocial reintegration programme"
+)]
+struct Cli {
+    /// Write logs as JSON lines (for a log collector) instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write realistic de-identified extracts (one CSV per kind).
+    Fixtures {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+        /// Multiplies volumes (e.g. 20 or 100 for benchmarks); shapes stay the same.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
+    /// Run the nightly job: load the inbox into the private store and publish a snapshot.
+    ///
+    /// Exit status: 0 when every file was accepted, 3 when some were quarantined (the
+    /// rest published), 75 when another ingest holds the lock, 1 on any other error.
+    Ingest {
+        #[arg(long, env = "REINTEGRA_INBOX")]
+        inbox: PathBuf,
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// The measure definitions.
+        #[arg(long, env = "REINTEGRA_QUERIES", default_value = "queries")]
+        queries: PathBuf,
+        /// The disclosure policy (threshold, perturbation, person measures).
+        #[arg(long, env = "REINTEGRA_POLICY", default_value = "disclosure.toml")]
+        policy: PathBuf,
+        /// Published snapshots to keep.
+        #[arg(long, default_value_t = 7)]
+        keep: usize,
+        /// Wait for a running ingest to finish instead of exiting.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Check extract files, measure files (*.sql) or dashboard files (*.toml) — or a
+    /// folder of them — without loading anything.
+    Check {
+        path: PathBuf,
+        /// The measures dashboards are checked against.
+        #[arg(long, default_value = "queries")]
+        queries: PathBuf,
+    },
+    /// Serve the dashboards of the published snapshot (read-only).
+    Serve {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        #[arg(long, env = "REINTEGRA_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        #[arg(long, env = "REINTEGRA_DASHBOARDS", default_value = "dashboards")]
+        dashboards: PathBuf,
+    },
+    /// Build a snapshot from the bundled fixtures and serve it, in one command.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Where the demo keeps its inbox and data (reused between runs).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        #[arg(long, default_value = "queries")]
+        queries: PathBuf,
+        #[arg(long, default_value = "disclosure.toml")]
+        policy: PathBuf,
+        #[arg(long, default_value = "dashboards")]
+        dashboards: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if let Some(ingest::IngestError::Busy(_)) = e.downcast_ref() {
+                eprintln!("reintegra: {e}");
+                return ExitCode::from(75);
+            }
+            eprintln!("reintegra: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Fixtures { out, seed, scale } => {
+            anyhow::ensure!(
+                scale > 0.0 && scale.is_finite(),
+                "--scale must be a positive number"
+            );
+            let summary = fixtures::write(&out, seed, scale)
+                .with_context(|| format!("writing fixtures into {}", out.display()))?;
+            for (path, rows) in summary.files {
+                println!("{}: {rows} rows", path.display());
+            }
+            Ok(0)
+        }
+        Command::Ingest {
+            inbox,
+            data,
+            queries,
+            policy,
+            keep,
+            wait,
+        } => {
+            let mut options = ingest::Options::new(inbox, data, queries);
+            options.policy = policy;
+            options.keep = keep;
+            options.wait = wait;
+            let summary = ingest::run(&options)?;
+            for file in &summary.files {
+                println!("{}", describe(file));
+            }
+            match (&summary.published, &summary.current) {
+                (Some(id), _) => println!("published snapshot {id}"),
+                (None, Some(id)) => println!("nothing new: snapshot {id} stays current"),
+                (None, None) => println!("nothing published yet"),
+            }
+            Ok(summary.exit_code() as u8)
+        }
+        Command::Check { path, queries } => {
+            let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries)
+                .with_context(|| format!("checking {}", path.display()))?;
+            let mut ok = true;
+            for r in &results {
+                print!("{}", r.text);
+                ok &= r.ok;
+            }
+            anyhow::ensure!(
+                !results.is_empty(),
+                "no file to check in {}",
+                path.display()
+            );
+            Ok(if ok { 0 } else { 1 })
+        }
+        Command::Serve {
+            data,
+            bind,
+            dashboards,
+        } => serve(data, dashboards, bind, None),
+        Command::Demo {
+            bind,
+            dir,
+            fixtures,
+            queries,
+            policy,
+            dashboards,
+        } => {
+            let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("reintegra-demo"));
+            let data = demo_ingest(&dir, &fixtures, queries, policy)?;
+            serve(
+                data,
+                dashboards,
+                bind,
+                Some(format!("demo data in {}", dir.display())),
+            )
+        }
+    }
+}
+
+fn serve(
+    data: PathBuf,
+    dashboards: PathBuf,
+    bind: SocketAddr,
+    banner: Option<String>,
+) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let settings = web::Settings {
+            data,
+            dashboards,
+            poll: Duration::from_secs(2),
+        };
+        let app = web::App::build(settings, bind).await?;
+        let addr = app.local_addr();
+        tracing::info!(%addr, "serving");
+        println!("reintegra is serving on http://{addr}/");
+        if let Some(banner) = banner {
+            println!("{banner}");
+        }
+        app.run(web::shutdown_signal()).await?;
+        Ok(0)
+    })
+}
+
+/// Copies the fixtures into the demo inbox and runs the job over them.
+fn demo_ingest(
+    dir: &Path,
+    fixtures: &Path,
+    queries: PathBuf,
+    policy: PathBuf,
+) -> anyhow::Result<PathBuf> {
+    let inbox = dir.join("inbox");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&inbox)?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(fixtures)
+        .with_context(|| format!("reading the fixtures in {}", fixtures.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, inbox.join(path.file_name().unwrap_or_default()))?;
+            copied += 1;
+        }
+    }
+    anyhow::ensure!(copied > 0, "no fixture (*.csv) in {}", fixtures.display());
+    let mut options = ingest::Options::new(&inbox, &data, queries);
+    options.policy = policy;
+    options.wait = true;
+    let summary = ingest::run(&options)?;
+    for file in &summary.files {
+        println!("{}", describe(file));
+    }
+    anyhow::ensure!(summary.current.is_some(), "the demo published no snapshot");
+    Ok(data)
+}
+
+fn describe(file: &ingest::FileResult) -> String {
+    let kind = file.kind.map_or("unknown kind", |k| k.name());
+    match &file.outcome {
+        ingest::FileOutcome::Accepted {
+            rows,
+            span,
+            replaced,
+        } => {
+            format!(
+                "accepted    {} ({kind}): {rows} rows for {span}, {replaced} earlier rows replaced",
+                file.name
+            )
+        }
+        ingest::FileOutcome::Rejected {
+            problems,
+            pii,
+            report,
+        } => format!(
+            "quarantined {} ({kind}): {problems} problems{}; see {}",
+            file.name,
+            if *pii { ", identifying data" } else { "" },
+            report.display()
+        ),
+        ingest::FileOutcome::Duplicate => {
+            format!("unchanged   {} ({kind}): already loaded", file.name)
+        }
+    }
+}
