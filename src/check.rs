@@ -1,0 +1,180 @@
+//! check: `reintegra check PATH` — the job's validation without loading anything, for
+//! programme staff before they send a file, and for reviewers of definition files.
+//!
+//! Extract files are checked against the contract and the PII gate; `*.sql` measure
+//! files are parsed and their queries run against an empty private store; dashboard
+//! files are checked against the measures they read.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::extract::{self, report::format_rows};
+use crate::measures;
+use crate::snapshot::MeasureInfo;
+use crate::store::PrivateStore;
+use crate::web::dashboards;
+
+/// The verdict on one file, as printed.
+pub struct Checked {
+    pub path: PathBuf,
+    pub ok: bool,
+    pub text: String,
+}
+
+/// Checks a file, or every file of a folder (not recursing). Dashboard files are
+/// checked against the measures of `queries`.
+pub fn check_path(path: &Path, today: NaiveDate, queries: &Path) -> std::io::Result<Vec<Checked>> {
+    let mut paths = Vec::new();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            let p = entry?.path();
+            if p.is_file() && extract::is_delivered(&p) {
+                paths.push(p);
+            }
+        }
+        paths.sort();
+    } else if path.exists() {
+        paths.push(path.to_path_buf());
+    } else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} does not exist", path.display()),
+        ));
+    }
+    let mut store: Option<PrivateStore> = None;
+    let mut out = Vec::new();
+    for p in paths {
+        if p.extension().is_some_and(|e| e == "toml") {
+            out.push(check_dashboard(&p, queries));
+        } else if p.extension().is_some_and(|e| e == "sql") {
+            let store = match &store {
+                Some(s) => s,
+                None => store.insert(PrivateStore::in_memory().map_err(std::io::Error::other)?),
+            };
+            out.push(check_measure(store, &p));
+        } else {
+            out.push(check_extract(&p, today));
+        }
+    }
+    Ok(out)
+}
+
+fn check_extract(path: &Path, today: NaiveDate) -> Checked {
+    let extract = extract::read(path, today, &mut |_, _| {}, &mut |_, _| {});
+    let mut text = String::new();
+    if extract.is_valid() {
+        let kind = extract.kind.map_or("?", |k| k.name());
+        let span = extract.span.map(|s| s.to_string()).unwrap_or_default();
+        let dialect = extract.dialect.map(|d| d.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "OK      {}: {kind}, {} rows, months {span} ({dialect})",
+            path.display(),
+            extract.rows
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "INVALID {}: {} problem{}{}",
+            path.display(),
+            extract.problems.total(),
+            if extract.problems.total() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if extract.problems.has_pii() {
+                " (identifying data: do not send this file)"
+            } else {
+                ""
+            }
+        );
+        for (column, rule, rows) in extract.problems.groups() {
+            let place = column
+                .as_deref()
+                .map_or("file".to_string(), |c| format!("column {c}"));
+            let _ = write!(text, "  {place}: {} — {}", rule.id(), rule.explain());
+            if rows.first().is_some_and(|r| r.0 > 0) {
+                let _ = write!(text, "; row {}", format_rows(rows, usize::MAX));
+            }
+            text.push('\n');
+        }
+    }
+    Checked {
+        path: path.to_path_buf(),
+        ok: extract.is_valid(),
+        text,
+    }
+}
+
+fn check_dashboard(path: &Path, queries: &Path) -> Checked {
+    let verdict = |ok: bool, text: String| Checked {
+        path: path.to_path_buf(),
+        ok,
+        text,
+    };
+    let measures = match measures::load_dir(queries) {
+        Ok(m) => m,
+        Err(e) => {
+            return verdict(
+                false,
+                format!(
+                    "INVALID {}: the measures it reads are invalid:\n{e}\n",
+                    path.display()
+                ),
+            );
+        }
+    };
+    let infos: Vec<MeasureInfo> = measures.iter().map(MeasureInfo::from).collect();
+    let result = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| dashboards::parse(path, &text).map_err(|e| e.to_string()))
+        .and_then(|d| {
+            dashboards::validate(std::slice::from_ref(&d), &infos)
+                .map(|()| d)
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(d) => verdict(
+            true,
+            format!(
+                "OK      {}: dashboard {}, {} panels\n",
+                path.display(),
+                d.id,
+                d.panels.len()
+            ),
+        ),
+        Err(e) => verdict(false, format!("INVALID {e}\n")),
+    }
+}
+
+fn check_measure(store: &PrivateStore, path: &Path) -> Checked {
+    let result = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| measures::parse(path, &text).map_err(|e| e.to_string()))
+        .and_then(|m| {
+            measures::check_query(store.connection(), &m)
+                .map(|()| m)
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(m) => Checked {
+            path: path.to_path_buf(),
+            ok: true,
+            text: format!(
+                "OK      {}: measure {}, {} dimensions, {} breakdowns\n",
+                path.display(),
+                m.id,
+                m.dimensions.len(),
+                m.breakdowns.len()
+            ),
+        },
+        Err(e) => Checked {
+            path: path.to_path_buf(),
+            ok: false,
+            text: format!("INVALID {e}\n"),
+        },
+    }
+}

@@ -1,0 +1,177 @@
+//! extract: reading an extract file, checking it against the contract and the PII gate.
+//!
+//! Owns the edge of the system: raw text comes in, domain values and problems go out.
+//! It never writes anything; the caller decides what to do with valid rows (load them,
+//! or nothing at all for `reintegra check`). It never puts a cell value in a problem.
+
+pub mod contract;
+pub mod pii;
+pub mod report;
+pub mod source;
+pub mod validate;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::domain::{Kind, MonthSpan};
+use report::{Problems, Report, Rule};
+use source::{Dialect, Fingerprint, SourceError};
+pub use validate::RowBuf;
+
+/// What reading one file found.
+#[derive(Debug)]
+pub struct Extract {
+    /// The file's name (not its path).
+    pub name: String,
+    pub fingerprint: Option<Fingerprint>,
+    pub kind: Option<Kind>,
+    pub dialect: Option<Dialect>,
+    /// Data rows read (blank rows excluded).
+    pub rows: u64,
+    /// The months the file's dates span.
+    pub span: Option<MonthSpan>,
+    pub problems: Problems,
+}
+
+impl Extract {
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    pub fn report(&self) -> Report {
+        Report {
+            file: self.name.clone(),
+            kind: self.kind,
+            rows_read: self.rows,
+            problems: self.problems.clone(),
+        }
+    }
+}
+
+/// Reads and checks one file. Valid rows go to `sink` (with the file's kind) as long as
+/// no problem has been found; `progress(bytes_read, bytes_total)` is called as it goes.
+/// `today` bounds dates: none may lie after it.
+pub fn read(
+    path: &Path,
+    today: NaiveDate,
+    sink: &mut dyn FnMut(Kind, &RowBuf),
+    progress: &mut dyn FnMut(u64, u64),
+) -> Extract {
+    match source::fingerprint(path) {
+        Ok(fingerprint) => read_fingerprinted(path, fingerprint, today, sink, progress),
+        Err(_) => {
+            let mut extract = Extract::new(path);
+            extract.problems.file(Rule::Unreadable);
+            extract
+        }
+    }
+}
+
+impl Extract {
+    fn new(path: &Path) -> Extract {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Extract {
+            kind: Kind::from_file_name(&name),
+            name,
+            fingerprint: None,
+            dialect: None,
+            rows: 0,
+            span: None,
+            problems: Problems::default(),
+        }
+    }
+}
+
+/// `read` for a file whose fingerprint the caller already took.
+pub fn read_fingerprinted(
+    path: &Path,
+    fingerprint: Fingerprint,
+    today: NaiveDate,
+    sink: &mut dyn FnMut(Kind, &RowBuf),
+    progress: &mut dyn FnMut(u64, u64),
+) -> Extract {
+    let mut extract = Extract::new(path);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !matches!(
+        ext.as_str(),
+        "csv" | "tsv" | "txt" | "xlsx" | "xlsm" | "xls" | "ods"
+    ) {
+        extract.fingerprint = Some(fingerprint);
+        extract.problems.file(Rule::Unreadable);
+        return extract;
+    }
+    let opened = source::open(path, &fingerprint);
+    extract.fingerprint = Some(fingerprint);
+    let mut table = match opened {
+        Ok(table) => table,
+        Err(e) => {
+            extract.problems.push(source_problem(&e));
+            return extract;
+        }
+    };
+    extract.dialect = Some(table.dialect);
+    let plan = match validate::Plan::from_header(&table.header, extract.kind) {
+        Ok(plan) => plan,
+        Err(problems) => {
+            extract.problems = problems;
+            return extract;
+        }
+    };
+    let kind = plan.kind;
+    extract.kind = Some(kind);
+    let mut validator = validate::Validator::new(plan, today);
+    let total = table.bytes;
+    let mut emit = |row: &RowBuf| sink(kind, row);
+    let result = table.for_each_row(|row, cells, bytes| {
+        validator.row(row, cells, &mut emit);
+        if validator.rows % 65_536 == 0 {
+            progress(bytes, total);
+        }
+    });
+    progress(total, total);
+    extract.rows = validator.rows;
+    extract.span = validator.span();
+    extract.problems = std::mem::take(&mut validator.problems);
+    if let Err(e) = result {
+        extract.problems.push(source_problem(&e));
+    }
+    if extract.problems.is_empty() && extract.rows == 0 {
+        extract.problems.file(Rule::EmptyFile);
+    }
+    extract
+}
+
+fn source_problem(e: &SourceError) -> report::Problem {
+    let (row, rule) = match e {
+        SourceError::Empty => (None, Rule::EmptyFile),
+        SourceError::SeveralSheets => (None, Rule::SeveralSheets),
+        SourceError::Csv { line, .. } => (Some(*line), Rule::Unreadable),
+        SourceError::Io(_) | SourceError::Workbook(_) => (None, Rule::Unreadable),
+    };
+    report::Problem {
+        row,
+        column: None,
+        rule,
+    }
+}
+
+/// Whether an inbox entry is a delivered file. Hidden files, office lock files and
+/// uploads in progress (`.part`, `.tmp`) are left alone; anything else is read, and a
+/// file that is neither CSV nor a workbook is rejected as unreadable, never ignored.
+pub fn is_delivered(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !(name.starts_with('.') || name.starts_with('~') || matches!(ext.as_str(), "part" | "tmp"))
+}
