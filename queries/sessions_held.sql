@@ -1,0 +1,26 @@
+-- id = "sessions_held"
+-- title = { fr = "Séances tenues", en = "Sessions held" }
+-- description = { fr = "Séances d'activités psychosociales tenues (individuelles ou de groupe).", en = "Psychosocial activity sessions held (individual or group)." }
+-- unit = { fr = "séances", en = "sessions" }
+-- # An individual session is one person's attendance: counts of sessions are protected
+-- # like person counts, or they would give away the attendances published above.
+-- sensitivity = "person"
+-- statistic = "units"
+-- dimensions = ["activity", "region", "cercle", "site", "month", "quarter", "year"]
+-- breakdowns = [
+--   [],
+--   ["activity"],
+--   ["region"], ["region", "cercle"], ["region", "cercle", "site"],
+--   ["month"], ["quarter"], ["year"],
+--   ["quarter", "activity"],
+-- ]
+SELECT DISTINCT
+    session_ref AS unit_ref,
+    activity,
+    region_pcode AS region,
+    cercle_pcode AS cercle,
+    site,
+    strftime(session_date, '%Y-%m') AS month,
+    strftime(session_date, '%Y') || '-Q' || quarter(session_date) AS quarter,
+    strftime(session_date, '%Y') AS year
+FROM sessions

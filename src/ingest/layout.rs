@@ -1,0 +1,150 @@
+//! The data folder of the job and where each thing lives in it:
+//!
+//! ```text
+//! DATA/ingest.lock          held while a run is going on
+//! DATA/private/             job side only: store.duckdb, staging/, archive/
+//! DATA/published/           snapshots and CURRENT: the only folder a server reads
+//! DATA/quarantine/          rejected files, each with <file>.report.txt and .report.json
+//! ```
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use crate::extract::{self, report::Report};
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: &Path) -> Self {
+        Layout {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn private(&self) -> PathBuf {
+        self.root.join("private")
+    }
+    pub fn staging(&self) -> PathBuf {
+        self.private().join("staging")
+    }
+    pub fn archive_dir(&self) -> PathBuf {
+        self.private().join("archive")
+    }
+    pub fn published(&self) -> PathBuf {
+        self.root.join("published")
+    }
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("ingest.lock")
+    }
+
+    /// Creates the folders; the private one is readable by its owner only.
+    pub fn create(&self) -> io::Result<()> {
+        for dir in [
+            self.staging(),
+            self.archive_dir(),
+            self.published(),
+            self.quarantine_dir(),
+        ] {
+            fs::create_dir_all(dir)?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(self.private(), fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+
+    /// Empties the staging folder (rows of a file whose load did not finish).
+    pub fn clear_staging(&self) -> io::Result<()> {
+        for entry in fs::read_dir(self.staging())?.flatten() {
+            fs::remove_file(entry.path())?;
+        }
+        Ok(())
+    }
+
+    /// Moves an accepted (or re-delivered) file out of the inbox into the private archive.
+    pub fn archive(&self, path: &Path, sha256: &str) -> io::Result<PathBuf> {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let target = self.archive_dir().join(format!(
+            "{}-{}-{name}",
+            Utc::now().format("%Y%m%d"),
+            &sha256[..12]
+        ));
+        move_file(path, &target)?;
+        Ok(target)
+    }
+
+    /// Moves a rejected file into quarantine and writes its reports beside it.
+    /// Returns the path of the text report.
+    pub fn quarantine(&self, path: &Path, report: &Report) -> io::Result<PathBuf> {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let mut target = self.quarantine_dir().join(&name);
+        if target.exists() {
+            target = self
+                .quarantine_dir()
+                .join(format!("{}-{name}", Utc::now().format("%Y%m%dT%H%M%S%3fZ")));
+        }
+        let target_name = target
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let text = self
+            .quarantine_dir()
+            .join(format!("{target_name}.report.txt"));
+        let json = self
+            .quarantine_dir()
+            .join(format!("{target_name}.report.json"));
+        fs::write(&text, report.to_text())?;
+        fs::write(
+            &json,
+            serde_json::to_string_pretty(&report.to_json())? + "\n",
+        )?;
+        move_file(path, &target)?;
+        Ok(text)
+    }
+}
+
+/// Files waiting in the inbox, oldest first (a later delivery replaces an earlier one).
+pub fn delivered_files(inbox: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(inbox)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_file() && extract::is_delivered(&path) {
+            let modified = entry.metadata()?.modified()?;
+            files.push((modified, path));
+        }
+    }
+    files.sort();
+    Ok(files.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Renames, or copies then removes when the target is on another file system.
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            fs::copy(from, to)?;
+            fs::File::open(to)?.sync_all()?;
+            fs::remove_file(from)
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Reading a published snapshot into memory: its metadata, its measures and all its
+//! cells. A snapshot is small (cells of declared breakdowns only) and immutable, so the
+//! server holds it whole and answers requests without touching DuckDB.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Published, SnapshotError, SnapshotId, open_read_only, write::FORMAT};
+use crate::domain::Kind;
+use crate::measures::{Sensitivity, Statistic};
+use crate::reference::Label;
+
+/// A measure as the snapshot describes it.
+#[derive(Debug, Clone)]
+pub struct MeasureInfo {
+    pub id: String,
+    pub title: Label,
+    pub description: Label,
+    pub unit: Label,
+    pub sensitivity: Sensitivity,
+    pub statistic: Statistic,
+    pub dimensions: Vec<String>,
+    pub breakdowns: Vec<Vec<String>>,
+}
+
+impl From<&crate::measures::Measure> for MeasureInfo {
+    fn from(m: &crate::measures::Measure) -> Self {
+        MeasureInfo {
+            id: m.id.clone(),
+            title: m.title.clone(),
+            description: m.description.clone(),
+            unit: m.unit.clone(),
+            sensitivity: m.sensitivity,
+            statistic: m.statistic,
+            dimensions: m.dimensions.clone(),
+            breakdowns: m.breakdowns.clone(),
+        }
+    }
+}
+
+impl MeasureInfo {
+    /// The declared breakdown made of exactly these dimensions, in canonical order.
+    pub fn breakdown(&self, dims: &[&str]) -> Option<&[String]> {
+        self.breakdowns
+            .iter()
+            .find(|b| b.len() == dims.len() && dims.iter().all(|d| b.iter().any(|x| x == d)))
+            .map(Vec::as_slice)
+    }
+}
+
+/// A published cell: its value, or none when it is suppressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Values of the breakdown's dimensions, in the order of the breakdown.
+    pub dims: Vec<Arc<str>>,
+    pub value: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// A snapshot held in memory.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub id: SnapshotId,
+    pub meta: BTreeMap<String, String>,
+    pub measures: Vec<MeasureInfo>,
+    pub coverage: Vec<(Kind, NaiveDate, NaiveDate)>,
+    /// (measure, breakdown id) → cells in the snapshot's order.
+    cells: HashMap<(String, String), Vec<Cell>>,
+}
+
+impl Snapshot {
+    /// Loads the snapshot `id` of a published folder.
+    pub fn load(published: &Published, id: &SnapshotId) -> Result<Snapshot, SnapshotError> {
+        let path = published.path_of(id);
+        let db = |source| SnapshotError::Db {
+            path: path.clone(),
+            source,
+        };
+        let conn = open_read_only(&path)?;
+        let mut meta = BTreeMap::new();
+        {
+            let mut stmt = conn.prepare("SELECT key, value FROM meta").map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db)?;
+            for row in rows {
+                let (k, v) = row.map_err(db)?;
+                meta.insert(k, v);
+            }
+        }
+        if meta.get("format").map(String::as_str) != Some(FORMAT) {
+            return Err(SnapshotError::BadPointer {
+                path: path.clone(),
+                name: format!("format {:?}", meta.get("format")),
+            });
+        }
+        let mut measures = Vec::new();
+        {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, title_fr, title_en, description_fr, description_en, unit_fr, unit_en,
+                            sensitivity, statistic, dimensions, breakdowns FROM measures ORDER BY id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let s = |i| r.get::<_, String>(i);
+                    Ok((
+                        s(0)?,
+                        s(1)?,
+                        s(2)?,
+                        s(3)?,
+                        s(4)?,
+                        s(5)?,
+                        s(6)?,
+                        s(7)?,
+                        s(8)?,
+                        s(9)?,
+                        s(10)?,
+                    ))
+                })
+                .map_err(db)?;
+            for row in rows {
+                let (id, tf, te, df, de, uf, ue, sens, stat, dims, bds) = row.map_err(db)?;
+                measures.push(MeasureInfo {
+                    id,
+                    title: Label { fr: tf, en: te },
+                    description: Label { fr: df, en: de },
+                    unit: Label { fr: uf, en: ue },
+                    sensitivity: serde_json::from_value(sens.into()).unwrap_or(Sensitivity::Person),
+                    statistic: serde_json::from_value(stat.into()).unwrap_or(Statistic::Persons),
+                    dimensions: serde_json::from_str(&dims).unwrap_or_default(),
+                    breakdowns: serde_json::from_str(&bds).unwrap_or_default(),
+                });
+            }
+        }
+        let mut coverage = Vec::new();
+        {
+            let mut stmt = conn
+                .prepare("SELECT kind, CAST(first_date AS VARCHAR), CAST(last_date AS VARCHAR) FROM coverage")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(db)?;
+            for row in rows {
+                let (kind, first, last) = row.map_err(db)?;
+                let kind = Kind::ALL.into_iter().find(|k| k.name() == kind);
+                if let (Some(kind), Ok(f), Ok(l)) = (kind, first.parse(), last.parse()) {
+                    coverage.push((kind, f, l));
+                }
+            }
+        }
+        let mut cells = HashMap::new();
+        let mut interned: HashMap<String, Arc<str>> = HashMap::new();
+        for m in &measures {
+            let dims: String = m.dimensions.iter().map(|d| format!("{d}, ")).collect();
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT breakdown, {dims} value, suppressed FROM cells_{}",
+                    m.id
+                ))
+                .map_err(db)?;
+            let n = m.dimensions.len();
+            let rows = stmt
+                .query_map([], |r| {
+                    let breakdown: String = r.get(0)?;
+                    let values: Vec<Option<String>> =
+                        (0..n).map(|i| r.get(1 + i)).collect::<Result<_, _>>()?;
+                    Ok((
+                        breakdown,
+                        values,
+                        r.get::<_, Option<f64>>(1 + n)?,
+                        r.get::<_, bool>(2 + n)?,
+                    ))
+                })
+                .map_err(db)?;
+            for row in rows {
+                let (breakdown, values, value, suppressed) = row.map_err(db)?;
+                let dims = values
+                    .into_iter()
+                    .flatten()
+                    .map(|v| {
+                        interned
+                            .entry(v.clone())
+                            .or_insert_with(|| Arc::from(v.as_str()))
+                            .clone()
+                    })
+                    .collect();
+                cells
+                    .entry((m.id.clone(), breakdown))
+                    .or_insert_with(Vec::new)
+                    .push(Cell {
+                        dims,
+                        value,
+                        suppressed,
+                    });
+            }
+        }
+        Ok(Snapshot {
+            id: id.clone(),
+            meta,
+            measures,
+            coverage,
+            cells,
+        })
+    }
+
+    pub fn measure(&self, id: &str) -> Option<&MeasureInfo> {
+        self.measures.iter().find(|m| m.id == id)
+    }
+
+    /// The cells of a declared breakdown (dimensions in the measure's canonical order).
+    pub fn cells(&self, measure: &str, breakdown: &[String]) -> &[Cell] {
+        self.cells
+            .get(&(measure.to_string(), breakdown.join(",")))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The cells of a breakdown whose dimensions equal the given values.
+    pub fn select<'a>(
+        &'a self,
+        measure: &str,
+        breakdown: &'a [String],
+        filters: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = &'a Cell> + 'a {
+        let positions: Vec<(usize, &str)> = filters
+            .iter()
+            .filter_map(|(d, v)| breakdown.iter().position(|b| b == d).map(|i| (i, *v)))
+            .collect();
+        self.cells(measure, breakdown).iter().filter(move |c| {
+            positions
+                .iter()
+                .all(|(i, v)| c.dims.get(*i).is_some_and(|d| &**d == *v))
+        })
+    }
+
+    pub fn threshold(&self) -> u32 {
+        self.meta
+            .get("threshold")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(10)
+    }
+
+    /// The disclosure note in a language (`fr` or `en`).
+    pub fn note(&self, lang: &str) -> &str {
+        self.meta
+            .get(&format!("note_{lang}"))
+            .map_or("", String::as_str)
+    }
+
+    pub fn data_as_of(&self) -> Option<NaiveDate> {
+        self.meta.get("data_as_of").and_then(|d| d.parse().ok())
+    }
+
+    pub fn last_load_at(&self) -> Option<DateTime<Utc>> {
+        self.meta
+            .get("last_load_at")
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc))
+    }
+
+    pub fn created_at(&self) -> Option<DateTime<Utc>> {
+        self.meta
+            .get("created_at")
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc))
+    }
+}
