@@ -1,0 +1,125 @@
+//! The one place where errors become HTTP responses: an HTML page for pages, JSON for
+//! the API. Handlers return `AppError`; they never build error pages themselves.
+//! Messages name parameters and allowed values, never SQL or internal details.
+
+use std::sync::Arc;
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::i18n::Locale;
+use super::pages::{self, Page};
+use super::state::{Live, Shared};
+
+#[derive(Debug, Clone)]
+pub enum Problem {
+    /// A parameter with a value the page or API does not accept.
+    BadParameter {
+        name: String,
+        allowed: String,
+    },
+    NotFound,
+    /// No snapshot has been published yet.
+    NoSnapshot,
+}
+
+pub struct AppError {
+    pub problem: Problem,
+    pub locale: Locale,
+    pub api: bool,
+    pub shared: Option<Arc<Shared>>,
+    pub live: Option<Arc<Live>>,
+}
+
+impl AppError {
+    pub fn api(problem: Problem) -> AppError {
+        AppError {
+            problem,
+            locale: Locale::En,
+            api: true,
+            shared: None,
+            live: None,
+        }
+    }
+
+    pub fn page(
+        problem: Problem,
+        locale: Locale,
+        shared: &Arc<Shared>,
+        live: Option<Arc<Live>>,
+    ) -> AppError {
+        AppError {
+            problem,
+            locale,
+            api: false,
+            shared: Some(shared.clone()),
+            live,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let l = self.locale;
+        let (status, heading, detail) = match &self.problem {
+            Problem::BadParameter { name, allowed } => (
+                StatusCode::BAD_REQUEST,
+                l.pick("Paramètre non valable", "Invalid parameter").to_string(),
+                match l {
+                    Locale::Fr => format!("La valeur du paramètre « {name} » n'est pas acceptée. Valeurs possibles : {allowed}."),
+                    Locale::En => format!("The value of the parameter “{name}” is not accepted. Allowed: {allowed}."),
+                },
+            ),
+            Problem::NotFound => (
+                StatusCode::NOT_FOUND,
+                l.pick("Page introuvable", "Page not found").to_string(),
+                l.pick("Cette adresse ne correspond à aucune page.", "No page has this address.").to_string(),
+            ),
+            Problem::NoSnapshot => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                l.pick("Pas encore de données publiées", "No data published yet").to_string(),
+                l.pick("Aucune version n'a encore été publiée ; réessayez après le prochain chargement.", "No version has been published yet; try again after the next load.").to_string(),
+            ),
+        };
+        if self.api {
+            let mut body = serde_json::json!({ "error": heading, "detail": detail });
+            if let Problem::BadParameter { name, allowed } = &self.problem {
+                body["parameter"] = name.clone().into();
+                body["allowed"] = allowed.clone().into();
+            }
+            return (
+                status,
+                [(header::CACHE_CONTROL, "no-store")],
+                axum::Json(body),
+            )
+                .into_response();
+        }
+        let html = match (&self.shared, &self.live) {
+            (Some(shared), Some(live)) => {
+                let page = Page {
+                    snapshot: &live.snapshot,
+                    dashboards: &shared.dashboards,
+                    locale: l,
+                    path: "/",
+                    filters_query: "",
+                };
+                pages::error_page(&page, status.as_u16(), &heading, &detail).into_string()
+            }
+            _ => format!(
+                "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{heading}</title></head><body><h1>{heading}</h1><p>{detail}</p></body></html>",
+                lang = l.code(),
+                heading = maud::html!((heading)).into_string(),
+                detail = maud::html!((detail)).into_string(),
+            ),
+        };
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response()
+    }
+}

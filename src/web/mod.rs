@@ -1,0 +1,392 @@
+//! web: the dashboard server — pages, charts, the API, health and metrics.
+//!
+//! It reads only published snapshots (`DATA/published/`), read-only, and never opens
+//! the private store: no handler can leak a record, because no record is in what it
+//! reads. Every figure it shows is a published cell; filters select cells.
+
+pub mod api;
+pub mod charts;
+pub mod dashboards;
+pub mod error;
+pub mod filters;
+pub mod i18n;
+pub mod labels;
+pub mod map;
+pub mod metrics;
+pub mod pages;
+pub mod panels;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use error::{AppError, Problem};
+use i18n::Locale;
+use pages::Page;
+use state::Live;
+pub use state::{Settings, Shared, StartError};
+
+/// A server bound to its address, ready to run.
+pub struct App {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    pub shared: Arc<Shared>,
+}
+
+impl App {
+    /// Reads the dashboards and the current snapshot, and binds (port 0 picks one).
+    pub async fn build(settings: Settings, bind: SocketAddr) -> Result<App, BuildError> {
+        let shared = Arc::new(tokio::task::spawn_blocking(move || Shared::new(settings)).await??);
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| BuildError::Bind(bind, e))?;
+        Ok(App {
+            listener,
+            router: router(shared.clone()),
+            shared,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves; requests in flight then finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        state::spawn_watcher(self.shared.clone());
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("start-up task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Every route of the server.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/d/{id}", get(dashboard))
+        .route("/api/v1/measures", get(api::list))
+        .route("/api/v1/measures/{id}", get(api::cells))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route("/static/app.css", get(stylesheet))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), observe))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(shared)
+}
+
+/// Counts and times every request by its route.
+async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    shared
+        .metrics
+        .request(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The language of a request: `?lang=` (remembered in a cookie), else the cookie,
+/// else `Accept-Language`, else French.
+fn locale_of(
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<(Locale, bool), (Locale, String)> {
+    if let Some((_, v)) = query.iter().find(|(k, _)| k == "lang") {
+        return Locale::parse(v)
+            .map(|l| (l, true))
+            .ok_or((Locale::Fr, "fr, en".to_string()));
+    }
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("lang=").and_then(Locale::parse));
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::from_accept_language);
+    Ok((cookie.or(accept).unwrap_or_default(), false))
+}
+
+/// Adds the snapshot's ETag and the caching headers every snapshot-derived response has.
+fn cached(live: &Live, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", live.snapshot.id)) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// A page response: HTML with an ETag made of the snapshot and the page's state;
+/// `304 Not Modified` when the client already has it.
+fn html_response(
+    live: &Live,
+    headers: &HeaderMap,
+    key: &str,
+    body: Arc<String>,
+    set_lang: Option<Locale>,
+) -> Response {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    let etag = format!("\"{}-{:016x}\"", live.snapshot.id, hasher.finish());
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body.as_ref().clone(),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Accept-Language"),
+    );
+    if let Some(l) = set_lang
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.code()
+        ))
+    {
+        h.insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn index(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (locale, set) = locale_of(&query, &headers).map_err(|(l, allowed)| {
+        AppError::page(
+            Problem::BadParameter {
+                name: "lang".into(),
+                allowed,
+            },
+            l,
+            &shared,
+            shared.live(),
+        )
+    })?;
+    let live = shared
+        .live()
+        .ok_or_else(|| AppError::page(Problem::NoSnapshot, locale, &shared, None))?;
+    if let Some((name, _)) = query.iter().find(|(k, _)| k != "lang") {
+        return Err(AppError::page(
+            Problem::BadParameter {
+                name: name.clone(),
+                allowed: "lang".into(),
+            },
+            locale,
+            &shared,
+            Some(live),
+        ));
+    }
+    let key = format!("index|{}", locale.code());
+    let body = live.page(
+        key.clone(),
+        || {
+            let page = Page {
+                snapshot: &live.snapshot,
+                dashboards: &shared.dashboards,
+                locale,
+                path: "/",
+                filters_query: "",
+            };
+            pages::index(&page).into_string()
+        },
+        &shared.metrics,
+    );
+    Ok(html_response(
+        &live,
+        &headers,
+        &key,
+        body,
+        set.then_some(locale),
+    ))
+}
+
+async fn dashboard(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (locale, set) = locale_of(&query, &headers).map_err(|(l, allowed)| {
+        AppError::page(
+            Problem::BadParameter {
+                name: "lang".into(),
+                allowed,
+            },
+            l,
+            &shared,
+            shared.live(),
+        )
+    })?;
+    let live = shared
+        .live()
+        .ok_or_else(|| AppError::page(Problem::NoSnapshot, locale, &shared, None))?;
+    let fail = |problem| AppError::page(problem, locale, &shared, Some(live.clone()));
+    let d = shared
+        .dashboards
+        .iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| fail(Problem::NotFound))?;
+    let options = live.options.get(&d.id).cloned().unwrap_or_default();
+    let filters = filters::parse(&query, d, &options).map_err(|b| {
+        fail(Problem::BadParameter {
+            name: b.name,
+            allowed: b.allowed,
+        })
+    })?;
+    let filters_query = filters
+        .query(Locale::Fr)
+        .trim_start_matches('?')
+        .to_string();
+    let key = format!("d|{}|{}|{}", d.id, locale.code(), filters_query);
+    let path = format!("/d/{}", d.id);
+    let body = live.page(
+        key.clone(),
+        || {
+            let page = Page {
+                snapshot: &live.snapshot,
+                dashboards: &shared.dashboards,
+                locale,
+                path: &path,
+                filters_query: &filters_query,
+            };
+            pages::dashboard(&page, d, &filters, &options).into_string()
+        },
+        &shared.metrics,
+    );
+    Ok(html_response(
+        &live,
+        &headers,
+        &key,
+        body,
+        set.then_some(locale),
+    ))
+}
+
+async fn not_found(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    req: Request,
+) -> AppError {
+    if req.uri().path().starts_with("/api/") {
+        return AppError::api(Problem::NotFound);
+    }
+    let locale = locale_of(&query, &headers).map_or(Locale::Fr, |(l, _)| l);
+    AppError::page(Problem::NotFound, locale, &shared, shared.live())
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.live() {
+        Some(live) => axum::Json(serde_json::json!({
+            "status": "ok",
+            "snapshot": live.snapshot.id.as_str(),
+            "data_as_of": live.snapshot.data_as_of().map(|d| d.to_string()),
+        }))
+        .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "no snapshot published yet", "snapshot": null, "data_as_of": null })),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics_text(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        shared.metrics.render(),
+    )
+        .into_response()
+}
+
+const CSS: &str = include_str!("assets/app.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=604800, immutable"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down; finishing requests in flight");
+}

@@ -1,0 +1,492 @@
+//! HTML pages (maud): the layout, the index, dashboards and their panels, error pages.
+//! Pages need no JavaScript; charts are inline SVG with their table of values behind a
+//! `<details>`, and every page carries the disclosure note of the snapshot's policy.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::charts::{self, Chart, ChartKind, Point, Series, Target};
+use super::dashboards::{Dashboard, Panel, PanelKind};
+use super::filters::{Filters, Options, place_level};
+use super::i18n::{Locale, format_date, format_number, format_period};
+use super::labels;
+use super::map::{self, MapChart, RegionValue};
+use super::panels::{self, Figure, Figures, Unavailable};
+use crate::domain::{AgeBand, Code};
+use crate::reference;
+use crate::snapshot::Snapshot;
+
+/// What every page needs to know.
+pub struct Page<'a> {
+    pub snapshot: &'a Snapshot,
+    pub dashboards: &'a [Dashboard],
+    pub locale: Locale,
+    /// The path of this page, for the language switch.
+    pub path: &'a str,
+    /// The query of this page without `lang`.
+    pub filters_query: &'a str,
+}
+
+impl Page<'_> {
+    fn t<'s>(&self, fr: &'s str, en: &'s str) -> &'s str {
+        self.locale.pick(fr, en)
+    }
+
+    fn suppressed(&self) -> String {
+        format!("<{}", self.snapshot.threshold())
+    }
+}
+
+const STYLESHEET: &str = concat!("/static/app.css?v=", env!("CARGO_PKG_VERSION"));
+
+/// The frame of every page.
+pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup) -> Markup {
+    let other = match page.locale {
+        Locale::Fr => Locale::En,
+        Locale::En => Locale::Fr,
+    };
+    let switch = if page.filters_query.is_empty() {
+        format!("{}?lang={}", page.path, other.code())
+    } else {
+        format!("{}?lang={}&{}", page.path, other.code(), page.filters_query)
+    };
+    let lang_query = if page.locale == Locale::En {
+        "?lang=en"
+    } else {
+        ""
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(page.locale.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · reintegra" }
+                link rel="stylesheet" href=(STYLESHEET);
+            }
+            body {
+                a.skip href="#main" { (page.t("Aller au contenu", "Skip to content")) }
+                header.site {
+                    div.brand {
+                        a href={ "/" (lang_query) } { "reintegra" }
+                        span { (page.t("Réintégration psychosociale des migrants maliens de retour", "Psychosocial reintegration of Malian returned migrants")) }
+                    }
+                    a.lang href=(switch) lang=(other.code()) hreflang=(other.code()) {
+                        (match other { Locale::Fr => "Français", Locale::En => "English" })
+                    }
+                    nav aria-label=(page.t("Tableaux de bord", "Dashboards")) {
+                        ul {
+                            @for d in page.dashboards {
+                                li {
+                                    @if current == Some(d.id.as_str()) {
+                                        a href={ "/d/" (d.id) (lang_query) } aria-current="page" { (page.locale.pick(&d.title.fr, &d.title.en)) }
+                                    } @else {
+                                        a href={ "/d/" (d.id) (lang_query) } { (page.locale.pick(&d.title.fr, &d.title.en)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main { (body) }
+                footer.site {
+                    p.note { (page.snapshot.note(page.locale.code())) }
+                    p {
+                        @if let Some(d) = page.snapshot.data_as_of() {
+                            (page.t("Données au ", "Data as of ")) (format_date(d, page.locale)) ". "
+                        }
+                        @if let Some(t) = page.snapshot.last_load_at() {
+                            (page.t("Dernier chargement : ", "Last load: ")) (format_date(t.date_naive(), page.locale)) ". "
+                        }
+                        (page.t("Version publiée ", "Published version ")) code { (page.snapshot.id) } "."
+                    }
+                    p { (page.t("Chiffres agrégés et protégés issus des extraits anonymisés du programme ; aucune donnée individuelle n'est publiée.", "Aggregated, protected figures from the programme's anonymised extracts; no individual record is published.")) }
+                }
+            }
+        }
+    }
+}
+
+/// `/`: every dashboard the visitor may open.
+pub fn index(page: &Page<'_>) -> Markup {
+    let lang_query = if page.locale == Locale::En {
+        "?lang=en"
+    } else {
+        ""
+    };
+    let body = html! {
+        h1 { (page.t("Tableaux de bord du programme", "Programme dashboards")) }
+        p.lead { (page.t(
+            "Programme lancé le 27 mars 2019 pour plus de 5 000 bénéficiaires à Bamako, Kita et Kayes, avec le Gouvernement du Mali, COOPI et l'UNICEF.",
+            "Programme launched on 27 March 2019 for more than 5,000 beneficiaries in Bamako, Kita and Kayes, with the Government of Mali, COOPI and UNICEF.")) }
+        ul.cards {
+            @for d in page.dashboards {
+                li {
+                    h2 { a href={ "/d/" (d.id) (lang_query) } { (page.locale.pick(&d.title.fr, &d.title.en)) } }
+                    p { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+                }
+            }
+        }
+    };
+    layout(page, page.t("Accueil", "Home"), None, body)
+}
+
+/// `/d/{id}`: a dashboard under its filters.
+pub fn dashboard(page: &Page<'_>, d: &Dashboard, filters: &Filters, options: &Options) -> Markup {
+    let title = page.locale.pick(&d.title.fr, &d.title.en);
+    let body = html! {
+        h1 { (title) }
+        p.lead { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+        @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
+        @if !filters.is_empty() { p.applied { (page.t("Filtres : ", "Filters: ")) (describe_filters(filters, page.locale)) } }
+        div.kpis {
+            @for p in d.panels.iter().filter(|p| p.kind == PanelKind::Kpi) { (kpi(page, p, filters)) }
+        }
+        div.panels {
+            @for p in d.panels.iter().filter(|p| p.kind != PanelKind::Kpi) {
+                @if p.kind == PanelKind::Ponam { (ponam(page, d, p)) } @else { (chart_panel(page, p, filters)) }
+            }
+        }
+    };
+    layout(page, title, Some(&d.id), body)
+}
+
+/// The filters in words: "2018 · Kayes · Women".
+pub fn describe_filters(filters: &Filters, locale: Locale) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &filters.period {
+        parts.push(format_period(p, locale));
+    }
+    if let Some(p) = &filters.place {
+        let dim = place_level(p).unwrap_or("region");
+        parts.push(labels::value_label(dim, p, locale));
+    }
+    if let Some(s) = &filters.sex {
+        parts.push(labels::value_label("sex", s, locale));
+    }
+    if let Some(a) = &filters.age_band {
+        parts.push(labels::value_label("age_band", a, locale));
+    }
+    parts.join(" · ")
+}
+
+fn filter_form(page: &Page<'_>, d: &Dashboard, filters: &Filters, options: &Options) -> Markup {
+    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
+    let l = page.locale;
+    html! {
+        form.filters method="get" action={ "/d/" (d.id) } {
+            @if l == Locale::En { input type="hidden" name="lang" value="en"; }
+            @if d.offers("period") {
+                label {
+                    span { (page.t("Période", "Period")) }
+                    select name="period" {
+                        option value="" { (page.t("Tout le programme", "Whole programme")) }
+                        optgroup label=(page.t("Années", "Years")) {
+                            @for y in &options.years { option value=(y) selected[selected(&filters.period, y)] { (y) } }
+                        }
+                        optgroup label=(page.t("Trimestres", "Quarters")) {
+                            @for q in &options.quarters { option value=(q) selected[selected(&filters.period, q)] { (format_period(q, l)) } }
+                        }
+                        optgroup label=(page.t("Mois", "Months")) {
+                            @for m in &options.months { option value=(m) selected[selected(&filters.period, m)] { (format_period(m, l)) } }
+                        }
+                    }
+                }
+            }
+            @if d.offers("place") {
+                label {
+                    span { (page.t("Lieu", "Place")) }
+                    select name="place" {
+                        option value="" { (page.t("Tout le Mali", "All of Mali")) }
+                        optgroup label=(page.t("Régions", "Regions")) {
+                            @for r in &options.regions { option value=(r) selected[selected(&filters.place, r)] { (labels::value_label("region", r, l)) } }
+                        }
+                        @for r in &options.regions {
+                            @let cercles: Vec<&String> = options.cercles.iter().filter(|(reg, _)| reg == r).map(|(_, c)| c).collect();
+                            @if !cercles.is_empty() {
+                                optgroup label={ (page.t("Cercles – ", "Cercles – ")) (labels::value_label("region", r, l)) } {
+                                    @for c in cercles { option value=(c) selected[selected(&filters.place, c)] { (labels::value_label("cercle", c, l)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if d.offers("sex") {
+                label {
+                    span { (page.t("Sexe", "Sex")) }
+                    select name="sex" {
+                        option value="" { (page.t("Femmes et hommes", "Women and men")) }
+                        @for s in ["F", "M"] { option value=(s) selected[selected(&filters.sex, s)] { (labels::value_label("sex", s, l)) } }
+                    }
+                }
+            }
+            @if d.offers("age_band") {
+                label {
+                    span { (page.t("Âge", "Age")) }
+                    select name="age" {
+                        option value="" { (page.t("Tous les âges", "All ages")) }
+                        @for b in AgeBand::ALL {
+                            @let code = b.code();
+                            option value=(code) selected[selected(&filters.age_band, code)] { (labels::value_label("age_band", code, l)) }
+                        }
+                    }
+                }
+            }
+            button type="submit" { (page.t("Appliquer", "Apply")) }
+            a.reset href={ "/d/" (d.id) @if l == Locale::En { "?lang=en" } } { (page.t("Réinitialiser", "Reset")) }
+        }
+    }
+}
+
+fn unavailable_text(page: &Page<'_>, why: &Unavailable) -> String {
+    match why {
+        Unavailable::NoMeasure => page.t("Ce chiffre n'est pas dans la version publiée.", "This figure is not in the published version.").into(),
+        Unavailable::NotPublished => page
+            .t(
+                "Non publié pour ces filtres : pour protéger les personnes comptées, ce chiffre n'est publié que pour certaines combinaisons. Retirez un filtre pour le voir.",
+                "Not published for these filters: to protect the people counted, this figure is published for some combinations only. Remove a filter to see it.",
+            )
+            .into(),
+    }
+}
+
+fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
+    let l = page.locale;
+    let result = panels::figures(page.snapshot, p, filters, l);
+    html! {
+        section.kpi aria-labelledby={ "k-" (p.id) } {
+            h2 #{ "k-" (p.id) } { (l.pick(&p.title.fr, &p.title.en)) }
+            @match &result {
+                Ok(figures) => {
+                    @let f = figures.headline();
+                    p.value { (f.text(figures.decimals, page.snapshot.threshold(), l)) }
+                    @if let Some(t) = &p.target {
+                        @let label = l.pick(&t.label.fr, &t.label.en);
+                        @if let Some(v) = f.value() {
+                            @let share = (v / t.value * 100.0).round();
+                            p.target {
+                                (format_number(share, 0, l)) (if l == Locale::Fr { "\u{a0}%" } else { "%" }) " " (page.t("de l'objectif", "of target")) " (" (label) ")"
+                                progress max="100" value=(share.min(100.0)) aria-label=(label) { (share) "%" }
+                            }
+                        } @else {
+                            p.target { (label) }
+                        }
+                    }
+                }
+                Err(why) => { p.unavailable { (unavailable_text(page, why)) } }
+            }
+            p.desc { (l.pick(&p.description.fr, &p.description.en)) }
+        }
+    }
+}
+
+/// Turns a panel's figures into the chart module's series.
+pub fn chart_of(
+    page_locale: Locale,
+    threshold: u32,
+    p: &Panel,
+    figures: &Figures,
+    unit: &str,
+) -> Chart {
+    let l = page_locale;
+    let category = figures.view.category.clone().unwrap_or_default();
+    let series = figures
+        .series
+        .iter()
+        .enumerate()
+        .map(|(si, (_, name))| Series {
+            name: name.clone(),
+            points: figures
+                .categories
+                .iter()
+                .enumerate()
+                .filter(|(ci, _)| {
+                    figures.figures[*ci][si] != Figure::Missing || figures.series.len() > 1
+                })
+                .map(|(ci, (code, _))| Point {
+                    key: code.clone(),
+                    label: labels::axis_label(&category, code, l),
+                    value: figures.figures[ci][si].value(),
+                })
+                .collect(),
+        })
+        .collect();
+    Chart {
+        id: String::new(),
+        kind: match p.kind {
+            PanelKind::Line => ChartKind::Line,
+            PanelKind::Pyramid => ChartKind::Pyramid,
+            _ => ChartKind::Bars,
+        },
+        title: l.pick(&p.title.fr, &p.title.en).to_string(),
+        description: l.pick(&p.description.fr, &p.description.en).to_string(),
+        series,
+        target: p.target.as_ref().map(|t| Target {
+            value: t.value,
+            label: l.pick(&t.label.fr, &t.label.en).to_string(),
+        }),
+        unit: unit.to_string(),
+        decimals: figures.decimals,
+        suppressed_label: format!("<{threshold}"),
+        locale: l,
+        width: 640,
+    }
+}
+
+/// The inline SVG of a chart panel (map or chart).
+pub fn panel_svg(page: &Page<'_>, p: &Panel, figures: &Figures) -> String {
+    let l = page.locale;
+    let unit = p
+        .measure
+        .as_deref()
+        .and_then(|m| page.snapshot.measure(m))
+        .map_or(String::new(), |m| {
+            l.pick(&m.unit.fr, &m.unit.en).to_string()
+        });
+    if p.kind == PanelKind::Map && map::available() {
+        let regions: Vec<RegionValue> = figures
+            .categories
+            .iter()
+            .zip(&figures.figures)
+            .map(|((code, label), row)| RegionValue {
+                pcode: code.clone(),
+                name: label.clone(),
+                value: row.first().and_then(|f| f.value()),
+                suppressed: row.first() == Some(&Figure::Suppressed),
+            })
+            .collect();
+        let title = l.pick(&p.title.fr, &p.title.en);
+        let description = l.pick(&p.description.fr, &p.description.en);
+        return map::render(&MapChart {
+            id: &format!("c-{}", p.id),
+            title,
+            description,
+            regions: &regions,
+            suppressed_label: &page.suppressed(),
+            highlight: figures.view.highlight.as_deref(),
+            locale: l,
+        });
+    }
+    let mut chart = chart_of(l, page.snapshot.threshold(), p, figures, &unit);
+    chart.id = format!("c-{}", p.id);
+    charts::render(&chart).unwrap_or_default()
+}
+
+fn chart_panel(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
+    let l = page.locale;
+    let result = panels::figures(page.snapshot, p, filters, l);
+    html! {
+        figure.panel #{ "p-" (p.id) } {
+            figcaption {
+                h2 { (l.pick(&p.title.fr, &p.title.en)) }
+                p { (l.pick(&p.description.fr, &p.description.en)) }
+            }
+            @match &result {
+                Ok(figures) if !figures.categories.is_empty() => {
+                    (PreEscaped(panel_svg(page, p, figures)))
+                    @if let Some(note) = &p.note { p.note { (l.pick(&note.fr, &note.en)) } }
+                    details {
+                        summary { (page.t("Tableau des valeurs", "Table of values")) }
+                        (table(page, figures))
+                    }
+                }
+                Ok(_) => { p.unavailable { (page.t("Aucune donnée publiée pour ces filtres.", "No figure published for these filters.")) } }
+                Err(why) => { p.unavailable { (unavailable_text(page, why)) } }
+            }
+        }
+    }
+}
+
+/// The table behind a chart: every published cell it draws.
+pub fn table(page: &Page<'_>, figures: &Figures) -> Markup {
+    let l = page.locale;
+    let threshold = page.snapshot.threshold();
+    let category = figures.view.category.as_deref().unwrap_or("");
+    html! {
+        table {
+            thead {
+                tr {
+                    th scope="col" { (labels::dimension_name(category, l)) }
+                    @for (_, name) in &figures.series { th scope="col" { (name) } }
+                }
+            }
+            tbody {
+                @for (ci, (_, label)) in figures.categories.iter().enumerate() {
+                    tr {
+                        th scope="row" { (label) }
+                        @for f in &figures.figures[ci] {
+                            td.num { (f.text(figures.decimals, threshold, l)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
+    let l = page.locale;
+    let threshold = page.snapshot.threshold();
+    html! {
+        section.panel.wide #{ "p-" (p.id) } {
+            h2 { (l.pick(&p.title.fr, &p.title.en)) }
+            p { (l.pick(&p.description.fr, &p.description.en)) }
+            table.ponam {
+                thead {
+                    tr {
+                        th scope="col" { (page.t("Indicateur", "Indicator")) }
+                        th scope="col" { (page.t("Axe de la PONAM", "PONAM axis")) }
+                        th scope="col" { (page.t("Valeur publiée", "Published value")) }
+                        th scope="col" { (page.t("Objectif", "Target")) }
+                        th scope="col" { (page.t("Progression", "Progress")) }
+                    }
+                }
+                tbody {
+                    @for ind in &p.indicators {
+                        @let fixed: Vec<(String, String)> = ind.fixed.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                        @let f = panels::single(page.snapshot, &ind.measure, &fixed);
+                        @let axis = d.axes.get(&ind.axis).map_or(ind.axis.as_str(), |a| l.pick(&a.fr, &a.en));
+                        tr {
+                            th scope="row" { (l.pick(&ind.label.fr, &ind.label.en)) }
+                            td { (axis) }
+                            td.num { (f.text(0, threshold, l)) }
+                            td.num { @if let Some(t) = ind.target { (format_number(t, 0, l)) } @else { "–" } }
+                            td {
+                                @if let (Some(t), Some(v)) = (ind.target, f.value()) {
+                                    @let share = (v / t * 100.0).round();
+                                    (format_number(share, 0, l)) (if l == Locale::Fr { "\u{a0}%" } else { "%" }) " "
+                                    progress max="100" value=(share.min(100.0)) { (share) "%" }
+                                } @else { "–" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A page for a request that cannot be answered: what was wrong and what is allowed.
+pub fn error_page(page: &Page<'_>, status: u16, heading: &str, detail: &str) -> Markup {
+    let lang_query = if page.locale == Locale::En {
+        "?lang=en"
+    } else {
+        ""
+    };
+    let body = html! {
+        h1 { (heading) }
+        p { (detail) }
+        p { a href={ "/" (lang_query) } { (page.t("Retour à l'accueil", "Back to the home page")) } }
+        p.code { (page.t("Code ", "Status ")) (status) }
+    };
+    layout(page, heading, None, body)
+}
+
+/// Region names for the map and labels.
+pub fn region_name(code: &str, locale: Locale) -> String {
+    reference::places()
+        .region(code)
+        .map_or(code.to_string(), |r| {
+            locale.pick(&r.name.fr, &r.name.en).to_string()
+        })
+}

@@ -1,0 +1,173 @@
+//! The server's state: the dashboards, the snapshot being served (swapped atomically
+//! when `CURRENT` changes) and, per snapshot, a cache of rendered pages.
+//!
+//! A request holds an `Arc` of the snapshot it started with, so a switch never fails a
+//! request in flight; the old snapshot is dropped when its last request ends.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use super::dashboards::{self, Dashboard};
+use super::filters::Options;
+use super::metrics::Metrics;
+use crate::measures::DefinitionErrors;
+use crate::snapshot::{Published, Snapshot, SnapshotError, SnapshotId};
+
+/// Where the server reads from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data folder; only `DATA/published/` is read.
+    pub data: PathBuf,
+    pub dashboards: PathBuf,
+    /// How often `CURRENT` is checked for a new snapshot.
+    pub poll: Duration,
+}
+
+/// A snapshot with what the server derives from it.
+pub struct Live {
+    pub snapshot: Snapshot,
+    /// Filter values each dashboard offers, by dashboard id.
+    pub options: HashMap<String, Options>,
+    pages: Mutex<HashMap<String, Arc<String>>>,
+}
+
+/// Rendered pages kept per snapshot (bounded: the cache is emptied when full).
+const PAGE_CACHE_LIMIT: usize = 4096;
+
+impl Live {
+    fn new(snapshot: Snapshot, dashboards: &[Dashboard]) -> Result<Live, DefinitionErrors> {
+        dashboards::validate(dashboards, &snapshot.measures)?;
+        let options = dashboards
+            .iter()
+            .map(|d| (d.id.clone(), Options::of(d, &snapshot)))
+            .collect();
+        Ok(Live {
+            snapshot,
+            options,
+            pages: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A rendered page from the cache, or rendered now and kept.
+    pub fn page(
+        &self,
+        key: String,
+        render: impl FnOnce() -> String,
+        metrics: &Metrics,
+    ) -> Arc<String> {
+        if let Some(page) = self
+            .pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            metrics.cache(true);
+            return page.clone();
+        }
+        metrics.cache(false);
+        let page = Arc::new(render());
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if pages.len() >= PAGE_CACHE_LIMIT {
+            pages.clear();
+        }
+        pages.insert(key, page.clone());
+        page
+    }
+}
+
+pub struct Shared {
+    pub settings: Settings,
+    pub dashboards: Vec<Dashboard>,
+    pub metrics: Metrics,
+    published: Published,
+    current: RwLock<Option<Arc<Live>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid dashboard definitions:\n{0}")]
+    Definitions(#[from] DefinitionErrors),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+impl Shared {
+    /// Reads the dashboards and the current snapshot (if any yet).
+    pub fn new(settings: Settings) -> Result<Shared, StartError> {
+        let dashboards = dashboards::load_dir(&settings.dashboards)?;
+        let published = Published::new(settings.data.join("published"));
+        let shared = Shared {
+            settings,
+            dashboards,
+            metrics: Metrics::new(),
+            published,
+            current: RwLock::new(None),
+        };
+        if let Some(id) = shared.published.current()? {
+            let live = Live::new(Snapshot::load(&shared.published, &id)?, &shared.dashboards)?;
+            shared.install(live);
+        }
+        Ok(shared)
+    }
+
+    /// The snapshot being served.
+    pub fn live(&self) -> Option<Arc<Live>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn install(&self, live: Live) {
+        self.metrics.snapshot(live.snapshot.id.as_str());
+        tracing::info!(snapshot = %live.snapshot.id, "serving snapshot");
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(live));
+    }
+
+    /// Loads the snapshot `CURRENT` names if it is not the one served. A snapshot that
+    /// cannot be read or does not fit the dashboards is refused; the old one stays.
+    pub fn refresh(&self) {
+        let id = match self.published.current() {
+            Ok(Some(id)) => id,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "CURRENT is unreadable; keeping the snapshot served");
+                return;
+            }
+        };
+        if self.live().is_some_and(|l| l.snapshot.id == id) {
+            return;
+        }
+        match self.load(&id) {
+            Ok(live) => self.install(live),
+            Err(e) => {
+                tracing::error!(snapshot = %id, error = %e, "new snapshot refused; keeping the one served")
+            }
+        }
+    }
+
+    fn load(&self, id: &SnapshotId) -> Result<Live, StartError> {
+        Ok(Live::new(
+            Snapshot::load(&self.published, id)?,
+            &self.dashboards,
+        )?)
+    }
+}
+
+/// Watches `CURRENT` and swaps snapshots in the background.
+pub fn spawn_watcher(shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(shared.settings.poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let s = shared.clone();
+            // DuckDB reads block: keep them off the async workers.
+            if let Err(e) = tokio::task::spawn_blocking(move || s.refresh()).await {
+                tracing::error!(error = %e, "snapshot watcher task failed");
+            }
+        }
+    });
+}
