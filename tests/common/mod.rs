@@ -1,0 +1,171 @@
+//! Shared helpers of the integration tests: temporary data folders built from the
+//! committed fixtures, and the real `reintegra` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("fixtures")
+}
+
+pub fn queries() -> PathBuf {
+    repo().join("queries")
+}
+
+pub fn policy() -> PathBuf {
+    repo().join("disclosure.toml")
+}
+
+/// A temporary inbox and data folder.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+        Workspace { dir }
+    }
+
+    pub fn inbox(&self) -> PathBuf {
+        self.dir.path().join("inbox")
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn published(&self) -> PathBuf {
+        self.data().join("published")
+    }
+
+    pub fn quarantine(&self) -> PathBuf {
+        self.data().join("quarantine")
+    }
+
+    /// Copies the committed fixture files into the inbox.
+    pub fn deliver_fixtures(&self) {
+        for kind in ["returns", "sessions", "campaigns", "trainings"] {
+            self.deliver_file(&fixtures().join(format!("{kind}.csv")));
+        }
+    }
+
+    pub fn deliver_file(&self, path: &Path) {
+        std::fs::copy(path, self.inbox().join(path.file_name().unwrap())).unwrap();
+    }
+
+    pub fn deliver(&self, name: &str, bytes: &[u8]) {
+        std::fs::write(self.inbox().join(name), bytes).unwrap();
+    }
+
+    pub fn options(&self) -> reintegra::ingest::Options {
+        reintegra::ingest::Options::new(self.inbox(), self.data(), queries())
+    }
+
+    /// Runs the job in this process.
+    pub fn ingest(&self) -> reintegra::ingest::RunSummary {
+        reintegra::ingest::run(&self.options()).expect("ingest runs")
+    }
+
+    /// Runs the real binary's `ingest`.
+    pub fn ingest_binary(&self) -> Output {
+        reintegra(&[
+            "ingest",
+            "--inbox",
+            self.inbox().to_str().unwrap(),
+            "--data",
+            self.data().to_str().unwrap(),
+            "--queries",
+            queries().to_str().unwrap(),
+            "--policy",
+            policy().to_str().unwrap(),
+        ])
+    }
+
+    /// The bytes of CURRENT and of the snapshot it names.
+    pub fn published_bytes(&self) -> (Vec<u8>, Vec<u8>) {
+        let current = std::fs::read(self.published().join("CURRENT")).expect("CURRENT exists");
+        let name = String::from_utf8(current.clone()).unwrap();
+        let snapshot = std::fs::read(self.published().join(name.trim())).expect("snapshot exists");
+        (current, snapshot)
+    }
+
+    pub fn current_snapshot(&self) -> PathBuf {
+        let name = std::fs::read_to_string(self.published().join("CURRENT")).unwrap();
+        self.published().join(name.trim())
+    }
+
+    /// Runs a query against the current snapshot (opened read-only) and returns one
+    /// value per row.
+    pub fn snapshot_values(&self, sql: &str) -> Vec<String> {
+        let conn = reintegra::snapshot::open_read_only(&self.current_snapshot()).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get::<_, Option<String>>(0))
+            .unwrap()
+            .map(|v| v.unwrap().unwrap_or_default())
+            .collect()
+    }
+
+    pub fn snapshot_number(&self, sql: &str) -> f64 {
+        let conn = reintegra::snapshot::open_read_only(&self.current_snapshot()).unwrap();
+        conn.query_row(sql, [], |r| r.get::<_, f64>(0)).unwrap()
+    }
+}
+
+pub fn reintegra(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reintegra"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A CSV fixture as header + rows of strings.
+pub fn read_fixture(kind: &str, rows: usize) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(fixtures().join(format!("{kind}.csv"))).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .take(rows)
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Writes a table as CSV with the given separator and line ending.
+pub fn to_csv(header: &[String], rows: &[Vec<String>], delimiter: u8, crlf: bool) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Vec::new());
+    w.write_record(header).unwrap();
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+pub fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
