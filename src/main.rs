@@ -208,10 +208,13 @@ fn serve(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // REINTEGRA_PAGE_CACHE=0 renders every page afresh (for the benchmark's cold figures).
+        let cache_pages = std::env::var("REINTEGRA_PAGE_CACHE").map_or(true, |v| v != "0");
         let settings = web::Settings {
             data,
             dashboards,
             poll: Duration::from_secs(2),
+            cache_pages,
         };
         let app = web::App::build(settings, bind).await?;
         let addr = app.local_addr();

@@ -50,6 +50,7 @@ async fn spawn_app_on(data: PathBuf) -> TestApp {
         data,
         dashboards: repo().join("dashboards"),
         poll: Duration::from_millis(100),
+        cache_pages: true,
     };
     let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
         .await

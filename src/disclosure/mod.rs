@@ -69,7 +69,8 @@ impl Disclosure {
     /// Loads the perturbation table into the connection (once per run).
     pub fn install(&self, conn: &Connection) -> duckdb::Result<()> {
         conn.execute_batch(
-            "CREATE OR REPLACE TEMP TABLE ptable (n BIGINT, v BIGINT, lo DOUBLE, hi DOUBLE)",
+            "CREATE OR REPLACE TEMP TABLE ptable (n BIGINT, v BIGINT, lo DOUBLE, hi DOUBLE);
+             CREATE OR REPLACE TEMP TABLE record_keys (ref VARCHAR, rkey UBIGINT);",
         )?;
         let mut app = conn.appender("ptable")?;
         for n in 0..=self.table.cap() as u64 {
@@ -87,7 +88,13 @@ impl Disclosure {
             id: m.id.clone(),
             source,
         };
+        let mut step = std::time::Instant::now();
+        let mut lap = |name: &str| {
+            tracing::debug!(measure = %m.id, step = name, seconds = step.elapsed().as_secs_f64(), "disclosure step");
+            step = std::time::Instant::now();
+        };
         measures::materialise_units(conn, m).map_err(DisclosureError::Definition)?;
+        lap("units");
         let units = measures::units_table(m);
         let person = m.sensitivity == Sensitivity::Person;
         let source = if person {
@@ -95,12 +102,16 @@ impl Disclosure {
         } else {
             units.clone()
         };
+        lap("keys");
         measures::compute_raw_cells(conn, m, &source, person).map_err(located)?;
+        lap("raw cells");
         conn.execute_batch(&grid_sql(m, &units)).map_err(located)?;
+        lap("grid");
         conn.execute_batch(&self.protected_sql(m))
             .map_err(located)?;
+        lap("perturbation");
         conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS keys_{id}; DROP TABLE IF EXISTS keyed_{id}; DROP TABLE IF EXISTS grid_{id};
+            "DROP TABLE IF EXISTS keyed_{id}; DROP TABLE IF EXISTS grid_{id};
              DROP TABLE IF EXISTS {raw}; DROP TABLE IF EXISTS {units}",
             id = m.id,
             raw = measures::raw_table(m)
@@ -115,26 +126,33 @@ impl Disclosure {
             .statistic
             .contributor()
             .expect("person measures have contributors");
-        let keys = format!("keys_{}", m.id);
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TEMP TABLE {keys} (ref VARCHAR, rkey UBIGINT)"
-        ))?;
+        // Keys computed for an earlier measure of the run are reused (the persons of
+        // sessions feed three measures).
+        let t = std::time::Instant::now();
         let refs: Vec<String> = {
-            let mut stmt = conn.prepare(&format!("SELECT DISTINCT {contributor} FROM {units}"))?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT DISTINCT u.{contributor} FROM {units} u
+                 ANTI JOIN record_keys k ON u.{contributor} = k.ref"
+            ))?;
             stmt.query_map([], |r| r.get::<_, String>(0))?
                 .collect::<Result<_, _>>()?
         };
-        let mut app = conn.appender(&keys)?;
-        for r in &refs {
-            app.append_row(params![r, self.secret.record_key(r)])?;
+        let fetched = t.elapsed().as_secs_f64();
+        let keys: Vec<u64> = refs.iter().map(|r| self.secret.record_key(r)).collect();
+        let hashed = t.elapsed().as_secs_f64();
+        let mut app = conn.appender("record_keys")?;
+        for (r, k) in refs.iter().zip(keys) {
+            app.append_row(params![r, k])?;
         }
         app.flush()?;
         drop(app);
+        let appended = t.elapsed().as_secs_f64();
         let keyed = format!("keyed_{}", m.id);
         conn.execute_batch(&format!(
             "CREATE OR REPLACE TEMP TABLE {keyed} AS
-             SELECT u.*, k.rkey FROM {units} u JOIN {keys} k ON u.{contributor} = k.ref"
+             SELECT u.*, k.rkey FROM {units} u JOIN record_keys k ON u.{contributor} = k.ref"
         ))?;
+        tracing::debug!(measure = %m.id, new_keys = refs.len(), fetched, hashed, appended, joined = t.elapsed().as_secs_f64(), "record keys");
         Ok(keyed)
     }
 

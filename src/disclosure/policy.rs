@@ -47,7 +47,7 @@ impl Policy {
             message,
         };
         let text = std::fs::read_to_string(path)
-            .map_err(|e| fail(0, format!("cannot read the disclosure policy: {e}")))?;
+            .map_err(|e| fail(0, format!("cannot read the disclosure policy ({e}); run from the project folder or pass --policy")))?;
         Policy::parse(path, &text)
     }
 

@@ -332,10 +332,19 @@ impl Table {
                     }
                     let pos = record.position().expect("csv records carry their position");
                     let (line, byte) = (pos.line(), pos.byte());
-                    let decoded: Vec<Cow<str>> =
-                        record.iter().map(|field| decode(field, encoding)).collect();
-                    let cells: Vec<&str> = decoded.iter().map(|c| c.as_ref()).collect();
-                    f(line, &cells, byte);
+                    if encoding == Encoding::Windows1252 {
+                        let decoded: Vec<Cow<str>> =
+                            record.iter().map(|field| decode(field, encoding)).collect();
+                        let cells: Vec<&str> = decoded.iter().map(|c| c.as_ref()).collect();
+                        f(line, &cells, byte);
+                    } else {
+                        // UTF-8 was checked by `fingerprint` (or produced by decoding).
+                        let cells: Vec<&str> = record
+                            .iter()
+                            .map(|field| std::str::from_utf8(field).unwrap_or("\u{fffd}"))
+                            .collect();
+                        f(line, &cells, byte);
+                    }
                 }
             }
             Rows::Sheet { cells, first_row } => {

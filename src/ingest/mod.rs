@@ -11,8 +11,10 @@
 //! A rejected file never reaches the store or the snapshot; what was published before
 //! stays published. Logs name files, rows and columns, never cell values.
 
+mod files;
 mod layout;
 mod progress;
+mod publish;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,10 +24,9 @@ use chrono::{NaiveDate, Utc};
 
 use crate::disclosure::{Disclosure, DisclosureError, Policy, keys::Secret};
 use crate::domain::{Kind, MonthSpan};
-use crate::extract::{self, RowBuf, source};
 use crate::measures::{self, DefinitionErrors, Measure};
-use crate::snapshot::{self, Metadata, Published, PublishedMeasure, SnapshotError, SnapshotId};
-use crate::store::{Outcome as LoadOutcome, PrivateStore, StoreError};
+use crate::snapshot::{self, Published, SnapshotError, SnapshotId};
+use crate::store::{PrivateStore, StoreError};
 pub use layout::Layout;
 
 /// What to run over.
@@ -121,9 +122,9 @@ pub enum IngestError {
         "another ingest is running on {0} (it holds the lock {0}/ingest.lock); try again when it ends, or pass --wait"
     )]
     Busy(PathBuf),
-    #[error("invalid measure definitions:\n{0}")]
+    #[error(transparent)]
     Definitions(#[from] DefinitionErrors),
-    #[error("invalid disclosure policy: {0}")]
+    #[error(transparent)]
     Policy(#[from] crate::measures::DefinitionError),
     #[error(transparent)]
     Disclosure(#[from] DisclosureError),
@@ -167,10 +168,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     let store = PrivateStore::open(&layout.private())?;
     check_definitions(&store, &measures)?;
 
-    let mut files = Vec::new();
-    for path in layout::delivered_files(&options.inbox).map_err(io_err(&options.inbox))? {
-        files.push(process_file(&store, &layout, &path, options.today)?);
-    }
+    let files = take_delivery(&store, &layout, options)?;
     let accepted = files
         .iter()
         .any(|f| matches!(f.outcome, FileOutcome::Accepted { .. }));
@@ -198,7 +196,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
                 line: 0,
                 message: e.to_string(),
             })?;
-        let id = publish(&store, &published, &measures, &disclosure, definitions)?;
+        let id = publish::publish(&store, &published, &measures, &disclosure, definitions)?;
         let pruned = published.prune(options.keep)?;
         tracing::info!(snapshot = %id, pruned = pruned.len(), "published");
         summary.published = Some(id.clone());
@@ -210,9 +208,62 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
         files = summary.files.len(),
         rejected = summary.rejected(),
         seconds = started.elapsed().as_secs_f64(),
+        peak_memory_mb = peak_memory_mb(),
         "ingest finished"
     );
     Ok(summary)
+}
+
+/// Reads every delivered file (in parallel) and settles each in delivery order.
+fn take_delivery(
+    store: &PrivateStore,
+    layout: &Layout,
+    options: &Options,
+) -> Result<Vec<FileResult>, IngestError> {
+    let started = Instant::now();
+    let delivered = layout::delivered_files(&options.inbox).map_err(io_err(&options.inbox))?;
+    let mut results: Vec<Option<FileResult>> = Vec::new();
+    let mut to_read = Vec::new();
+    let mut positions = Vec::new();
+    for (path, fingerprint) in files::fingerprint_all(delivered)? {
+        match store.accepted_load(&fingerprint.sha256)? {
+            Some(earlier) => results.push(Some(files::settle_duplicate(
+                store,
+                layout,
+                &path,
+                &fingerprint,
+                &earlier,
+            )?)),
+            None => {
+                positions.push(results.len());
+                results.push(None);
+                to_read.push((path, fingerprint));
+            }
+        }
+    }
+    for (read, position) in files::read_all(to_read, layout, options.today)?
+        .into_iter()
+        .zip(positions)
+    {
+        results[position] = Some(files::settle(store, layout, read)?);
+    }
+    let results: Vec<FileResult> = results.into_iter().flatten().collect();
+    if !results.is_empty() {
+        tracing::info!(
+            files = results.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "delivery read and loaded"
+        );
+    }
+    Ok(results)
+}
+
+/// The process's peak resident memory (Linux), for the run's last log line.
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 fn lock(layout: &Layout, wait: bool) -> Result<File, IngestError> {
@@ -254,179 +305,4 @@ fn check_definitions(store: &PrivateStore, measures: &[Measure]) -> Result<(), D
 fn current_definitions(published: &Published, id: &SnapshotId) -> Option<String> {
     let conn = snapshot::open_read_only(&published.path_of(id)).ok()?;
     snapshot::read_meta(&conn, "definitions")
-}
-
-fn process_file(
-    store: &PrivateStore,
-    layout: &Layout,
-    path: &Path,
-    today: NaiveDate,
-) -> Result<FileResult, IngestError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let started = Instant::now();
-    let fingerprint = source::fingerprint(path).map_err(io_err(path))?;
-    if let Some(earlier) = store.accepted_load(&fingerprint.sha256)? {
-        layout
-            .archive(path, &fingerprint.sha256)
-            .map_err(io_err(path))?;
-        store.record_unloaded(
-            &name,
-            &fingerprint.sha256,
-            earlier.kind,
-            0,
-            LoadOutcome::Duplicate,
-            0,
-        )?;
-        tracing::info!(file = %name, load = earlier.load_id, "already loaded; nothing changes");
-        return Ok(FileResult {
-            name,
-            kind: earlier.kind,
-            outcome: FileOutcome::Duplicate,
-        });
-    }
-    let sha256 = fingerprint.sha256.clone();
-    let staged_path = layout.staging().join(format!("{sha256}.csv"));
-    let mut staged: Option<Result<csv::Writer<File>, std::io::Error>> = None;
-    let mut sink = |_: Kind, row: &RowBuf| {
-        let writer = staged.get_or_insert_with(|| {
-            File::create(&staged_path).map(|f| {
-                csv::WriterBuilder::new()
-                    .buffer_capacity(1 << 20)
-                    .from_writer(f)
-            })
-        });
-        if let Ok(w) = writer
-            && let Err(e) = w.write_record(row.fields())
-        {
-            *writer = Err(std::io::Error::other(e));
-        }
-    };
-    let mut progress = progress::Progress::new(&name);
-    let extract =
-        extract::read_fingerprinted(path, fingerprint, today, &mut sink, &mut |done, total| {
-            progress.update(done, total)
-        });
-    progress.finish();
-    let staged = staged.transpose().map_err(io_err(&staged_path))?;
-    if let Some(mut writer) = staged {
-        writer.flush().map_err(io_err(&staged_path))?;
-    }
-    if extract.is_valid() {
-        let kind = extract.kind.expect("a valid extract has a kind");
-        let span = extract.span.expect("a valid extract has dates");
-        let loaded = store.load(kind, &staged_path, span, &name, &sha256, extract.rows)?;
-        std::fs::remove_file(&staged_path).map_err(io_err(&staged_path))?;
-        layout.archive(path, &sha256).map_err(io_err(path))?;
-        tracing::info!(
-            file = %name, kind = %kind, rows = loaded.inserted, months = %span,
-            replaced = loaded.replaced, seconds = started.elapsed().as_secs_f64(),
-            "accepted"
-        );
-        Ok(FileResult {
-            name,
-            kind: Some(kind),
-            outcome: FileOutcome::Accepted {
-                rows: loaded.inserted,
-                span,
-                replaced: loaded.replaced,
-            },
-        })
-    } else {
-        let _ = std::fs::remove_file(&staged_path);
-        let report = extract.report();
-        let report_path = layout.quarantine(path, &report).map_err(io_err(path))?;
-        store.record_unloaded(
-            &name,
-            &sha256,
-            extract.kind,
-            extract.rows,
-            LoadOutcome::Rejected,
-            extract.problems.total(),
-        )?;
-        tracing::warn!(
-            file = %name, problems = extract.problems.total(), pii = extract.problems.has_pii(),
-            report = %report_path.display(),
-            "rejected and quarantined; nothing from it was loaded"
-        );
-        Ok(FileResult {
-            name,
-            kind: extract.kind,
-            outcome: FileOutcome::Rejected {
-                problems: extract.problems.total(),
-                pii: extract.problems.has_pii(),
-                report: report_path,
-            },
-        })
-    }
-}
-
-/// Computes every measure, protects its cells and publishes them as a new snapshot.
-fn publish(
-    store: &PrivateStore,
-    published: &Published,
-    measures: &[Measure],
-    disclosure: &Disclosure,
-    definitions: String,
-) -> Result<SnapshotId, IngestError> {
-    let started = Instant::now();
-    let conn = store.connection();
-    disclosure
-        .install(conn)
-        .map_err(|source| DisclosureError::Measure {
-            id: "ptable".into(),
-            source,
-        })?;
-    let mut cells = Vec::new();
-    for m in measures {
-        disclosure.protect(conn, m)?;
-        cells.push(PublishedMeasure {
-            measure: m,
-            cells_table: Disclosure::protected_table(m),
-        });
-    }
-    let protected_at = started.elapsed().as_secs_f64();
-    let coverage = store.coverage()?;
-    let last_load_at = store
-        .loads()?
-        .iter()
-        .filter(|l| l.outcome == LoadOutcome::Accepted)
-        .map(|l| l.at)
-        .max();
-    let policy = &disclosure.policy;
-    let note = policy.note();
-    let meta = Metadata {
-        created_at: Utc::now(),
-        data_as_of: coverage.iter().map(|c| c.2).max(),
-        last_load_at,
-        definitions,
-        coverage,
-        extra: vec![
-            ("policy_version".into(), policy.version.clone()),
-            ("threshold".into(), policy.threshold.to_string()),
-            ("note_fr".into(), note.fr),
-            ("note_en".into(), note.en),
-        ],
-    };
-    let draft = published.draft_path();
-    let written = snapshot::write_snapshot(conn, &draft, &cells, &meta);
-    for m in measures {
-        store.execute_batch(&format!(
-            "DROP TABLE IF EXISTS {}",
-            Disclosure::protected_table(m)
-        ))?;
-    }
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&draft);
-        return Err(e.into());
-    }
-    let id = published.commit(&draft, meta.created_at)?;
-    tracing::info!(
-        measures_seconds = protected_at,
-        total_seconds = started.elapsed().as_secs_f64(),
-        "measures computed, protected and published"
-    );
-    Ok(id)
 }

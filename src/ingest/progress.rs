@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
@@ -14,9 +14,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(file: &str) -> Self {
+    /// A bar for `file` among the bars of files read at the same time.
+    pub fn new(file: &str, bars: &MultiProgress) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
+            let bar = bars.add(ProgressBar::new(0));
             bar.set_style(
                 ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
                     .expect("the template is valid")

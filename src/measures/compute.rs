@@ -86,71 +86,112 @@ pub fn materialise_units(conn: &Connection, m: &Measure) -> Result<(), Definitio
 /// Aggregates the unit rows of `source` into the raw cells of every declared breakdown
 /// (`raw_table(m)`). With `keyed`, `source` has an `rkey` column (the contributor's
 /// record key) and each cell gets the sum of its distinct contributors' keys.
+///
+/// Each breakdown is one grouped query over the distinct (cell, contributor) pairs —
+/// several times faster in DuckDB than distinct aggregates under GROUPING SETS.
 pub fn compute_raw_cells(
     conn: &Connection,
     m: &Measure,
     source: &str,
     keyed: bool,
 ) -> Result<(), duckdb::Error> {
-    let value = match m.statistic {
-        Statistic::Persons => "count(DISTINCT person_ref)",
-        Statistic::Units => "count(DISTINCT unit_ref)",
-        Statistic::Sum => "sum(value)",
-        Statistic::Mean => "avg(value)",
-    };
-    let n = match m.statistic.contributor() {
-        Some(c) => format!("count(DISTINCT {c})"),
-        None => "NULL".to_string(),
-    };
-    // Keys are 64-bit: equal keys for different contributors are vanishingly rare.
-    let ksum = if keyed { "sum(DISTINCT rkey)" } else { "NULL" };
-    let aggregates = format!(
-        "CAST({value} AS DOUBLE) AS value, CAST({n} AS BIGINT) AS n, CAST({ksum} AS HUGEINT) AS ksum"
-    );
-    let table = raw_table(m);
-    let sql = if m.dimensions.is_empty() {
-        format!(
-            "CREATE OR REPLACE TEMP TABLE {table} AS SELECT '' AS breakdown, {aggregates} FROM {source}"
-        )
+    let contributor = m.statistic.contributor();
+    let parts: Vec<String> = m
+        .breakdowns
+        .iter()
+        .map(|b| breakdown_sql(m, b, source, contributor, keyed))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {} AS {}",
+        raw_table(m),
+        parts.join(" UNION ALL ")
+    ))
+}
+
+/// The raw cells of one breakdown:
+/// `breakdown, <every dimension, NULL outside b>, value, n, ksum`.
+fn breakdown_sql(
+    m: &Measure,
+    b: &[String],
+    source: &str,
+    contributor: Option<&str>,
+    keyed: bool,
+) -> String {
+    let group = b.join(", ");
+    let group_by = if b.is_empty() {
+        String::new()
     } else {
-        let count = m.dimensions.len();
-        let dims = m.dimensions.join(", ");
-        // GROUPING(d1..dn) has bit (n-1-i) set when dimension i is rolled up.
-        let cases: Vec<String> = m
-            .breakdowns
-            .iter()
-            .map(|b| {
-                let mask: u64 = m
-                    .dimensions
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| !b.contains(d))
-                    .map(|(i, _)| 1u64 << (count - 1 - i))
-                    .sum();
-                format!("WHEN {mask} THEN '{}'", Measure::breakdown_id(b))
-            })
-            .collect();
-        let dim_columns: Vec<String> = m
-            .dimensions
-            .iter()
-            .map(|d| format!("CASE WHEN GROUPING({d}) = 0 THEN CAST({d} AS VARCHAR) END AS {d}"))
-            .collect();
-        let sets: Vec<String> = m
-            .breakdowns
-            .iter()
-            .map(|b| format!("({})", b.join(", ")))
-            .collect();
-        format!(
-            "CREATE OR REPLACE TEMP TABLE {table} AS
-             SELECT CASE GROUPING({dims}) {cases} END AS breakdown, {dim_columns}, {aggregates}
-             FROM {source}
-             GROUP BY GROUPING SETS ({sets})",
-            cases = cases.join(" "),
-            dim_columns = dim_columns.join(", "),
-            sets = sets.join(", "),
-        )
+        format!("GROUP BY {group}")
     };
-    conn.execute_batch(&sql)
+    let lead = |cols: &str| {
+        if b.is_empty() {
+            cols.to_string()
+        } else {
+            format!("{group}, {cols}")
+        }
+    };
+    let columns: Vec<String> = m
+        .dimensions
+        .iter()
+        .map(|d| {
+            if b.contains(d) {
+                format!("CAST(c.{d} AS VARCHAR) AS {d}")
+            } else {
+                format!("CAST(NULL AS VARCHAR) AS {d}")
+            }
+        })
+        .collect();
+    let id = Measure::breakdown_id(b);
+    // Distinct contributors per cell, and the sum of their keys.
+    let counted = contributor.map(|c| {
+        let key = if keyed { ", rkey" } else { "" };
+        let ksum = if keyed {
+            "sum(CAST(rkey AS HUGEINT))"
+        } else {
+            "CAST(NULL AS HUGEINT)"
+        };
+        format!(
+            "SELECT {} FROM (SELECT DISTINCT {} FROM {source}) {group_by}",
+            lead(&format!("count(*) AS n, {ksum} AS ksum")),
+            lead(&format!("{c}{key}")),
+        )
+    });
+    let valued = match m.statistic {
+        Statistic::Sum => Some("sum(value)"),
+        Statistic::Mean => Some("avg(value)"),
+        _ => None,
+    }
+    .map(|agg| {
+        format!(
+            "SELECT {} FROM {source} {group_by}",
+            lead(&format!("CAST({agg} AS DOUBLE) AS value"))
+        )
+    });
+    let on = |left: &str, right: &str| {
+        if b.is_empty() {
+            "true".to_string()
+        } else {
+            b.iter()
+                .map(|d| format!("{left}.{d} IS NOT DISTINCT FROM {right}.{d}"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        }
+    };
+    let from = match (&counted, &valued) {
+        (Some(c), Some(v)) => format!("({v}) c JOIN ({c}) k ON {}", on("c", "k")),
+        (Some(c), None) => format!("({c}) c"),
+        (None, Some(v)) => format!("({v}) c"),
+        (None, None) => unreachable!("every statistic counts or aggregates a value"),
+    };
+    let (value, n, ksum) = match (&counted, &valued) {
+        (Some(_), Some(_)) => ("c.value", "k.n", "k.ksum"),
+        (Some(_), None) => ("CAST(c.n AS DOUBLE)", "c.n", "c.ksum"),
+        _ => ("c.value", "CAST(NULL AS BIGINT)", "CAST(NULL AS HUGEINT)"),
+    };
+    format!(
+        "SELECT '{id}' AS breakdown, {cols}{value} AS value, CAST({n} AS BIGINT) AS n, CAST({ksum} AS HUGEINT) AS ksum FROM {from}",
+        cols = columns.iter().map(|c| format!("{c}, ")).collect::<String>(),
+    )
 }
 
 impl Statistic {

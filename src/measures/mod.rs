@@ -138,8 +138,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Measure>, DefinitionErrors> {
             message,
         }])
     };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| error(format!("cannot read the measures folder: {e}")))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        error(format!(
+            "cannot read the measures folder ({e}); run from the project folder or pass --queries"
+        ))
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "sql"))

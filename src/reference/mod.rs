@@ -2,7 +2,7 @@
 //! (regions and cercles), ISO 3166 countries, and the French and English labels of every
 //! code set of the extract contract.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use serde::Deserialize;
@@ -36,19 +36,30 @@ pub struct CercleRef {
 pub struct Places {
     pub regions: Vec<RegionRef>,
     pub cercles: Vec<CercleRef>,
+    /// P-code → index into `regions` or `cercles` (validation looks up every row).
+    index: HashMap<String, usize>,
 }
 
 impl Places {
+    fn find(&self, pcode: &str) -> Option<usize> {
+        self.index
+            .get(pcode)
+            .or_else(|| self.index.get(&pcode.to_ascii_uppercase()))
+            .copied()
+    }
+
     pub fn region(&self, pcode: &str) -> Option<&RegionRef> {
-        self.regions
-            .iter()
-            .find(|r| r.pcode.eq_ignore_ascii_case(pcode))
+        (pcode.len() == 4)
+            .then(|| self.find(pcode))
+            .flatten()
+            .map(|i| &self.regions[i])
     }
 
     pub fn cercle(&self, pcode: &str) -> Option<&CercleRef> {
-        self.cercles
-            .iter()
-            .find(|c| c.pcode.eq_ignore_ascii_case(pcode))
+        (pcode.len() == 6)
+            .then(|| self.find(pcode))
+            .flatten()
+            .map(|i| &self.cercles[i])
     }
 }
 
@@ -59,14 +70,16 @@ pub struct CountryRef {
 }
 
 #[derive(Debug)]
-pub struct Countries(BTreeMap<String, CountryRef>);
+pub struct Countries(HashMap<String, CountryRef>);
 
 impl Countries {
     pub fn get(&self, alpha3: &str) -> Option<&CountryRef> {
         if alpha3.len() != 3 {
             return None;
         }
-        self.0.get(&alpha3.to_ascii_uppercase())
+        self.0
+            .get(alpha3)
+            .or_else(|| self.0.get(&alpha3.to_ascii_uppercase()))
     }
 }
 
@@ -77,6 +90,7 @@ static PLACES: LazyLock<Places> = LazyLock::new(|| {
     let mut places = Places {
         regions: Vec::new(),
         cercles: Vec::new(),
+        index: HashMap::new(),
     };
     let mut reader = csv::Reader::from_reader(PCODES_CSV.as_bytes());
     for row in reader.records() {
@@ -85,12 +99,18 @@ static PLACES: LazyLock<Places> = LazyLock::new(|| {
             fr: row[fr].to_string(),
             en: row[en].to_string(),
         };
-        if places.region(&row[0]).is_none() {
+        if !places.index.contains_key(&row[0]) {
+            places
+                .index
+                .insert(row[0].to_string(), places.regions.len());
             places.regions.push(RegionRef {
                 pcode: row[0].to_string(),
                 name: label(1, 2),
             });
         }
+        places
+            .index
+            .insert(row[3].to_string(), places.cercles.len());
         places.cercles.push(CercleRef {
             pcode: row[3].to_string(),
             region: row[0].to_string(),

@@ -154,7 +154,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Dashboard>, DefinitionErrors> {
         }])
     };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| error(format!("cannot read the dashboards folder: {e}")))?
+        .map_err(|e| error(format!("cannot read the dashboards folder ({e}); run from the project folder or pass --dashboards")))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();

@@ -170,9 +170,18 @@ pub fn render(map: &MapChart<'_>) -> String {
             figure = escape(&figure),
         );
         let (x, y) = xy(shape.label_point);
-        // Bamako is a dot on this scale: its label sits beside it.
+        // Bamako is a dot on this scale: its label sits south-west of it, outside the
+        // country, with a leader line.
         let (x, y, anchor, colour) = if shape.pcode == "ML09" {
-            (x + 8.0, y + 22.0, "start", "#1a1a1a")
+            let (lx, ly) = (x - 34.0, y + 44.0);
+            let _ = write!(
+                labels,
+                r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{lx:.1}" y2="{ly2:.1}" stroke="#1a1a1a" stroke-width="1"/>"##,
+                x1 = x - 2.0,
+                y1 = y + 2.0,
+                ly2 = ly - 12.0,
+            );
+            (lx, ly, "end", "#1a1a1a")
         } else {
             (x, y, "middle", text_colour)
         };

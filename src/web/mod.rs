@@ -248,6 +248,7 @@ async fn index(
             pages::index(&page).into_string()
         },
         &shared.metrics,
+        shared.settings.cache_pages,
     );
     Ok(html_response(
         &live,
@@ -310,6 +311,7 @@ async fn dashboard(
             pages::dashboard(&page, d, &filters, &options).into_string()
         },
         &shared.metrics,
+        shared.settings.cache_pages,
     );
     Ok(html_response(
         &live,

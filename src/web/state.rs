@@ -23,6 +23,8 @@ pub struct Settings {
     pub dashboards: PathBuf,
     /// How often `CURRENT` is checked for a new snapshot.
     pub poll: Duration,
+    /// Keep rendered pages per snapshot (off only to measure rendering).
+    pub cache_pages: bool,
 }
 
 /// A snapshot with what the server derives from it.
@@ -56,7 +58,11 @@ impl Live {
         key: String,
         render: impl FnOnce() -> String,
         metrics: &Metrics,
+        enabled: bool,
     ) -> Arc<String> {
+        if !enabled {
+            return Arc::new(render());
+        }
         if let Some(page) = self
             .pages
             .lock()
@@ -87,7 +93,7 @@ pub struct Shared {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("invalid dashboard definitions:\n{0}")]
+    #[error(transparent)]
     Definitions(#[from] DefinitionErrors),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
