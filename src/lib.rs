@@ -22,6 +22,7 @@
 //! [`fixtures`] generates realistic extracts for demos, tests and benchmarks;
 //! [`domain`] and [`reference`] hold the parsed types and the reference data.
 
+pub mod access;
 pub mod check;
 pub mod disclosure;
 pub mod domain;

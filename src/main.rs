@@ -3,10 +3,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use reintegra::access::{self, AuditLog, Entry, Role, UsersStore};
 use reintegra::{check, fixtures, ingest, web};
 
 #[derive(Parser)]
@@ -73,6 +73,36 @@ enum Command {
         bind: SocketAddr,
         #[arg(long, env = "REINTEGRA_DASHBOARDS", default_value = "dashboards")]
         dashboards: PathBuf,
+        /// Let visitors who are not signed in open dashboards open to the `public` role.
+        #[arg(long)]
+        public: bool,
+        /// Mark session cookies Secure (when served over TLS by a proxy).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Manage the accounts that may sign in (works while the server runs).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+        #[arg(long, env = "REINTEGRA_DATA", global = true)]
+        data: Option<PathBuf>,
+    },
+    /// Print the audit log: who saw what, and when.
+    Audit {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// Only this user's entries.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this action (view, api, export, login, logout, denied, admin, account).
+        #[arg(long)]
+        action: Option<String>,
+        /// The last N entries.
+        #[arg(long)]
+        last: Option<usize>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
     },
     /// Build a snapshot from the bundled fixtures and serve it, in one command.
     Demo {
@@ -90,6 +120,31 @@ enum Command {
         #[arg(long, default_value = "dashboards")]
         dashboards: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Add an account (prompts for the password when --password is not given).
+    Add {
+        name: String,
+        /// donor, ministry, programme or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List the accounts.
+    List,
+    /// Remove an account (its sessions and tokens stop working).
+    Remove { name: String },
+    /// Set a new password (sessions opened with the old one end).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Print a new bearer token for scripts (`Authorization: Bearer …`).
+    Token { name: String },
 }
 
 fn main() -> ExitCode {
@@ -177,7 +232,14 @@ fn run(command: Command) -> anyhow::Result<u8> {
             data,
             bind,
             dashboards,
-        } => serve(data, dashboards, bind, None),
+            public,
+            secure_cookies,
+        } => {
+            let mut settings = web::Settings::new(data, dashboards);
+            settings.public = public;
+            settings.secure_cookies = secure_cookies;
+            serve(settings, bind, None)
+        }
         Command::Demo {
             bind,
             dir,
@@ -188,34 +250,164 @@ fn run(command: Command) -> anyhow::Result<u8> {
         } => {
             let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("reintegra-demo"));
             let data = demo_ingest(&dir, &fixtures, queries, policy)?;
-            serve(
-                data,
-                dashboards,
-                bind,
-                Some(format!("demo data in {}", dir.display())),
-            )
+            let password = demo_account(&data)?;
+            let banner = format!(
+                "demo data in {}\nsign in as: demo (administrator)\npassword:   {password}",
+                dir.display()
+            );
+            serve(web::Settings::new(data, dashboards), bind, Some(banner))
+        }
+        Command::Users { action, data } => {
+            let data = data.context("--data (or REINTEGRA_DATA) names the server's data folder")?;
+            users(&data, action)
+        }
+        Command::Audit {
+            data,
+            user,
+            action,
+            last,
+            json,
+        } => {
+            let entries = AuditLog::new(&access::dir(&data)).read()?;
+            let mut shown: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u)))
+                .filter(|e| action.as_deref().is_none_or(|a| e.action == a))
+                .collect();
+            if let Some(n) = last {
+                shown = shown.split_off(shown.len().saturating_sub(n));
+            }
+            for e in shown {
+                if json {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    println!(
+                        "{} {:<12} {:<9} {:<7} {:>3} {} {}{}{}",
+                        e.time.format("%Y-%m-%d %H:%M:%S"),
+                        e.user.as_deref().unwrap_or("-"),
+                        e.role.as_deref().unwrap_or("-"),
+                        e.action,
+                        e.status,
+                        e.method,
+                        e.path,
+                        if e.query.is_empty() {
+                            String::new()
+                        } else {
+                            format!("?{}", e.query)
+                        },
+                        e.detail
+                            .as_deref()
+                            .map(|d| format!("  ({d})"))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            Ok(0)
         }
     }
 }
 
-fn serve(
-    data: PathBuf,
-    dashboards: PathBuf,
-    bind: SocketAddr,
-    banner: Option<String>,
-) -> anyhow::Result<u8> {
+/// Reads a new password: from --password, else prompted twice on a terminal, else one
+/// line of standard input (for scripts).
+fn new_password(given: Option<String>) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn users(data: &Path, action: UsersAction) -> anyhow::Result<u8> {
+    let dir = access::dir(data);
+    let store = UsersStore::new(&dir);
+    let log = AuditLog::new(&dir);
+    let record = |detail: String| {
+        let _ = log.append(&Entry {
+            time: chrono::Utc::now(),
+            user: None,
+            role: None,
+            action: "account".into(),
+            method: "CLI".into(),
+            path: "reintegra users".into(),
+            query: String::new(),
+            status: 0,
+            detail: Some(detail),
+            request_id: None,
+        });
+    };
+    match action {
+        UsersAction::Add {
+            name,
+            role,
+            password,
+        } => {
+            let role = Role::parse(&role)
+                .filter(|r| *r != Role::Public)
+                .context("--role is one of donor, ministry, programme, admin")?;
+            store.add(&name, role, &new_password(password)?)?;
+            record(format!("added {name} ({})", role.code()));
+            println!("added {name} ({})", role.code());
+        }
+        UsersAction::List => {
+            for u in store.load()?.users {
+                println!(
+                    "{:<20} {:<10} created {}  {} token(s)",
+                    u.name,
+                    u.role.code(),
+                    u.created.format("%Y-%m-%d"),
+                    u.tokens.len()
+                );
+            }
+        }
+        UsersAction::Remove { name } => {
+            store.remove(&name)?;
+            record(format!("removed {name}"));
+            println!("removed {name}");
+        }
+        UsersAction::Passwd { name, password } => {
+            store.set_password(&name, &new_password(password)?)?;
+            record(format!("new password for {name}"));
+            println!("new password set for {name}");
+        }
+        UsersAction::Token { name } => {
+            let token = store.issue_token(&name)?;
+            record(format!("token issued for {name}"));
+            println!("{token}");
+        }
+    }
+    Ok(0)
+}
+
+/// Creates (or resets) the demo account and returns its password.
+fn demo_account(data: &Path) -> anyhow::Result<String> {
+    let store = UsersStore::new(&access::dir(data));
+    let mut bytes = [0u8; 9];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+    let password = format!("demo-{}", hex::encode(bytes));
+    if store.load()?.get("demo").is_some() {
+        store.set_password("demo", &password)?;
+    } else {
+        store.add("demo", Role::Admin, &password)?;
+    }
+    Ok(password)
+}
+
+fn serve(settings: web::Settings, bind: SocketAddr, banner: Option<String>) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let mut settings = settings;
+    // REINTEGRA_PAGE_CACHE=0 renders every page afresh (for the benchmark's cold figures).
+    settings.cache_pages = std::env::var("REINTEGRA_PAGE_CACHE").map_or(true, |v| v != "0");
     runtime.block_on(async move {
-        // REINTEGRA_PAGE_CACHE=0 renders every page afresh (for the benchmark's cold figures).
-        let cache_pages = std::env::var("REINTEGRA_PAGE_CACHE").map_or(true, |v| v != "0");
-        let settings = web::Settings {
-            data,
-            dashboards,
-            poll: Duration::from_secs(2),
-            cache_pages,
-        };
         let app = web::App::build(settings, bind).await?;
         let addr = app.local_addr();
         tracing::info!(%addr, "serving");

@@ -46,11 +46,11 @@ impl TestApp {
 }
 
 async fn spawn_app_on(data: PathBuf) -> TestApp {
+    let token = account_token(&data, "tester", reintegra::access::Role::Admin);
+    let settings = Settings::new(data, repo().join("dashboards"));
     let settings = Settings {
-        data,
-        dashboards: repo().join("dashboards"),
         poll: Duration::from_millis(100),
-        cache_pages: true,
+        ..settings
     };
     let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
         .await
@@ -60,8 +60,14 @@ async fn spawn_app_on(data: PathBuf) -> TestApp {
     tokio::spawn(app.run(async {
         let _ = rx.await;
     }));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
         .build()
         .unwrap();
     TestApp {

@@ -54,7 +54,7 @@ impl Secret {
 
     fn create(path: &Path) -> io::Result<Secret> {
         let mut key = [0u8; 32];
-        getrandom_fill(&mut key)?;
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut key);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -82,12 +82,6 @@ impl Secret {
         let digest = mac.finalize().into_bytes();
         u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
     }
-}
-
-/// Fills `buf` from the operating system's random source.
-fn getrandom_fill(buf: &mut [u8]) -> io::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(buf)
 }
 
 #[cfg(test)]

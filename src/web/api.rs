@@ -8,11 +8,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::auth::{self, Viewer};
 use super::error::{AppError, Problem};
 use super::state::Shared;
 use crate::snapshot::{MeasureInfo, Snapshot};
@@ -37,17 +38,24 @@ fn measure_json(m: &MeasureInfo) -> Value {
     })
 }
 
-pub async fn list(State(shared): State<Arc<Shared>>) -> Result<Response, AppError> {
+pub async fn list(
+    State(shared): State<Arc<Shared>>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Response, AppError> {
     let live = shared
         .live()
         .ok_or_else(|| AppError::api(Problem::NoSnapshot))?;
     let s = &live.snapshot;
+    let visible = s
+        .measures
+        .iter()
+        .filter(|m| auth::may_read_measure(&shared, &viewer, &m.id));
     let body = json!({
         "snapshot": s.id.as_str(),
         "data_as_of": s.data_as_of().map(|d| d.to_string()),
         "threshold": s.threshold(),
         "note": { "fr": s.note("fr"), "en": s.note("en") },
-        "measures": s.measures.iter().map(measure_json).collect::<Vec<_>>(),
+        "measures": visible.map(measure_json).collect::<Vec<_>>(),
     });
     Ok(super::cached(&live, axum::Json(body).into_response()))
 }
@@ -135,6 +143,7 @@ pub fn selection(
 
 pub async fn cells(
     State(shared): State<Arc<Shared>>,
+    Extension(viewer): Extension<Viewer>,
     Path(raw_id): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -149,6 +158,9 @@ pub async fn cells(
     let m = s
         .measure(id)
         .ok_or_else(|| AppError::api(Problem::NotFound))?;
+    if !auth::may_read_measure(&shared, &viewer, &m.id) {
+        return Err(AppError::api(Problem::Forbidden));
+    }
     let sel = selection(s, m, &query)?;
     let equal: Vec<(&str, &str)> = sel
         .filters

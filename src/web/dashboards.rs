@@ -125,6 +125,11 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
+    /// Whether a role may open the dashboard (admins may open every one).
+    pub fn allows(&self, role: crate::access::Role) -> bool {
+        role == crate::access::Role::Admin || self.roles.iter().any(|r| r == role.code())
+    }
+
     pub fn offers(&self, filter: &str) -> bool {
         self.filters.iter().any(|f| f == filter)
     }

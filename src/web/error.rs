@@ -21,6 +21,12 @@ pub enum Problem {
     NotFound,
     /// No snapshot has been published yet.
     NoSnapshot,
+    /// Signing in is required.
+    Unauthorised,
+    /// Signed in, but the role does not give access.
+    Forbidden,
+    /// A state-changing request from another site.
+    CrossSite,
 }
 
 pub struct AppError {
@@ -75,6 +81,21 @@ impl IntoResponse for AppError {
                 l.pick("Page introuvable", "Page not found").to_string(),
                 l.pick("Cette adresse ne correspond à aucune page.", "No page has this address.").to_string(),
             ),
+            Problem::Unauthorised => (
+                StatusCode::UNAUTHORIZED,
+                l.pick("Connexion requise", "Sign-in required").to_string(),
+                l.pick("Connectez-vous, ou envoyez un jeton d'accès (Authorization: Bearer …).", "Sign in, or send an access token (Authorization: Bearer …).").to_string(),
+            ),
+            Problem::Forbidden => (
+                StatusCode::FORBIDDEN,
+                l.pick("Accès non autorisé", "Access not allowed").to_string(),
+                l.pick("Votre rôle ne donne pas accès à cette page. Demandez à un administrateur si vous en avez besoin.", "Your role does not give access to this page. Ask an administrator if you need it.").to_string(),
+            ),
+            Problem::CrossSite => (
+                StatusCode::FORBIDDEN,
+                l.pick("Requête refusée", "Request refused").to_string(),
+                l.pick("Cette action doit être faite depuis les pages de reintegra.", "This action must be taken from reintegra's own pages.").to_string(),
+            ),
             Problem::NoSnapshot => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 l.pick("Pas encore de données publiées", "No data published yet").to_string(),
@@ -95,10 +116,12 @@ impl IntoResponse for AppError {
                 .into_response();
         }
         let html = match (&self.shared, &self.live) {
-            (Some(shared), Some(live)) => {
+            (Some(_), Some(live)) => {
+                let anonymous = super::auth::Viewer::anonymous();
                 let page = Page {
                     snapshot: &live.snapshot,
-                    dashboards: &shared.dashboards,
+                    dashboards: Vec::new(),
+                    viewer: &anonymous,
                     locale: l,
                     path: "/",
                     filters_query: "",

@@ -306,7 +306,8 @@ impl Filters {
     }
 }
 
-fn percent(value: &str) -> String {
+/// Percent-encodes a query value.
+pub fn percent(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

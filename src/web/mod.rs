@@ -4,7 +4,9 @@
 //! the private store: no handler can leak a record, because no record is in what it
 //! reads. Every figure it shows is a published cell; filters select cells.
 
+pub mod admin;
 pub mod api;
+pub mod auth;
 pub mod charts;
 pub mod dashboards;
 pub mod error;
@@ -21,17 +23,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{Extension, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::routing::{MethodRouter, post};
+use axum::{Router, middleware::from_fn};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use auth::Viewer;
 use error::{AppError, Problem};
 use i18n::Locale;
 use pages::Page;
@@ -71,7 +75,10 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         state::spawn_watcher(self.shared.clone());
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }
@@ -87,18 +94,98 @@ pub enum BuildError {
     Join(#[from] tokio::task::JoinError),
 }
 
-/// Every route of the server.
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, the stylesheet, the login and logout forms).
+    Open,
+    /// Anyone signed in (or anyone at all when public access is on); what they see
+    /// depends on their role.
+    Reader,
+    /// Roles listed by the dashboard named in the path.
+    Dashboard,
+    /// Administrators.
+    Admin,
+}
+
+/// A route: its path, who may use it, an example path for tests, and its handlers.
+pub struct Route {
+    pub path: &'static str,
+    pub access: Access,
+    pub example: &'static str,
+    pub handler: MethodRouter<Arc<Shared>>,
+}
+
+/// Every route of the server. Access rules come from this table and nowhere else.
+pub fn routes() -> Vec<Route> {
+    let route = |path, access, example, handler| Route {
+        path,
+        access,
+        example,
+        handler,
+    };
+    vec![
+        route("/", Access::Reader, "/", get(index)),
+        route("/d/{id}", Access::Dashboard, "/d/returns", get(dashboard)),
+        route(
+            "/api/v1/measures",
+            Access::Reader,
+            "/api/v1/measures",
+            get(api::list),
+        ),
+        route(
+            "/api/v1/measures/{id}",
+            Access::Reader,
+            "/api/v1/measures/returns",
+            get(api::cells),
+        ),
+        route(
+            "/admin/audit",
+            Access::Admin,
+            "/admin/audit",
+            get(admin::audit),
+        ),
+        route("/metrics", Access::Admin, "/metrics", get(metrics_text)),
+        route("/healthz", Access::Open, "/healthz", get(healthz)),
+        route(
+            "/static/app.css",
+            Access::Open,
+            "/static/app.css",
+            get(stylesheet),
+        ),
+        route(
+            "/login",
+            Access::Open,
+            "/login",
+            get(auth::login_form).post(auth::login),
+        ),
+        route("/logout", Access::Open, "/logout", post(auth::logout)),
+    ]
+}
+
+static ACCESS: std::sync::LazyLock<Vec<(&'static str, Access)>> =
+    std::sync::LazyLock::new(|| routes().into_iter().map(|r| (r.path, r.access)).collect());
+
+/// The access rule of a matched route path.
+pub fn route_access(path: &str) -> Access {
+    ACCESS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map_or(Access::Admin, |(_, a)| *a)
+}
+
+/// The server's router: every route of `routes()`, behind the access guard, with
+/// security headers, request ids, tracing, compression and metrics.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/d/{id}", get(dashboard))
-        .route("/api/v1/measures", get(api::list))
-        .route("/api/v1/measures/{id}", get(api::cells))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
-        .route("/static/app.css", get(stylesheet))
+    let mut router = Router::new();
+    for r in routes() {
+        router = router.route(r.path, r.handler);
+    }
+    router
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), auth::guard))
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
+        .layer(from_fn(auth::security_headers))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -126,7 +213,7 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
 
 /// The language of a request: `?lang=` (remembered in a cookie), else the cookie,
 /// else `Accept-Language`, else French.
-fn locale_of(
+pub(crate) fn locale_of(
     query: &[(String, String)],
     headers: &HeaderMap,
 ) -> Result<(Locale, bool), (Locale, String)> {
@@ -164,12 +251,15 @@ fn html_response(
     live: &Live,
     headers: &HeaderMap,
     key: &str,
-    body: Arc<String>,
+    body: String,
     set_lang: Option<Locale>,
+    viewer: &Viewer,
 ) -> Response {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut hasher);
+    viewer.user.hash(&mut hasher);
+    viewer.csrf.hash(&mut hasher);
     let etag = format!("\"{}-{:016x}\"", live.snapshot.id, hasher.finish());
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
@@ -178,17 +268,16 @@ fn html_response(
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body.as_ref().clone(),
-        )
-            .into_response()
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
     };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
     h.insert(
         header::VARY,
         HeaderValue::from_static("Cookie, Accept-Language"),
@@ -204,8 +293,32 @@ fn html_response(
     response
 }
 
+/// The page frame for a viewer: the dashboards their role opens.
+fn page_for<'a>(
+    shared: &'a Shared,
+    live: &'a Live,
+    viewer: &'a Viewer,
+    locale: Locale,
+    path: &'a str,
+    filters_query: &'a str,
+) -> Page<'a> {
+    Page {
+        snapshot: &live.snapshot,
+        dashboards: shared
+            .dashboards
+            .iter()
+            .filter(|d| d.allows(viewer.role))
+            .collect(),
+        viewer,
+        locale,
+        path,
+        filters_query,
+    }
+}
+
 async fn index(
     State(shared): State<Arc<Shared>>,
+    Extension(viewer): Extension<Viewer>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
@@ -234,33 +347,22 @@ async fn index(
             Some(live),
         ));
     }
-    let key = format!("index|{}", locale.code());
-    let body = live.page(
-        key.clone(),
-        || {
-            let page = Page {
-                snapshot: &live.snapshot,
-                dashboards: &shared.dashboards,
-                locale,
-                path: "/",
-                filters_query: "",
-            };
-            pages::index(&page).into_string()
-        },
-        &shared.metrics,
-        shared.settings.cache_pages,
-    );
+    let page = page_for(&shared, &live, &viewer, locale, "/", "");
+    let body = pages::index(&page).into_string();
+    let key = format!("index|{}|{}", locale.code(), viewer.role.code());
     Ok(html_response(
         &live,
         &headers,
         &key,
         body,
         set.then_some(locale),
+        &viewer,
     ))
 }
 
 async fn dashboard(
     State(shared): State<Arc<Shared>>,
+    Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
@@ -298,27 +400,29 @@ async fn dashboard(
         .to_string();
     let key = format!("d|{}|{}|{}", d.id, locale.code(), filters_query);
     let path = format!("/d/{}", d.id);
-    let body = live.page(
+    let page = page_for(&shared, &live, &viewer, locale, &path, &filters_query);
+    // The dashboard's content is the same for every viewer: rendered once, kept.
+    let main = live.page(
         key.clone(),
-        || {
-            let page = Page {
-                snapshot: &live.snapshot,
-                dashboards: &shared.dashboards,
-                locale,
-                path: &path,
-                filters_query: &filters_query,
-            };
-            pages::dashboard(&page, d, &filters, &options).into_string()
-        },
+        || pages::dashboard_main(&page, d, &filters, &options).into_string(),
         &shared.metrics,
         shared.settings.cache_pages,
     );
+    let title = locale.pick(&d.title.fr, &d.title.en);
+    let body = pages::layout(
+        &page,
+        title,
+        Some(&d.id),
+        maud::PreEscaped(main.as_str().to_owned()),
+    )
+    .into_string();
     Ok(html_response(
         &live,
         &headers,
         &key,
         body,
         set.then_some(locale),
+        &viewer,
     ))
 }
 

@@ -4,6 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::auth::Viewer;
 use super::charts::{self, Chart, ChartKind, Point, Series, Target};
 use super::dashboards::{Dashboard, Panel, PanelKind};
 use super::filters::{Filters, Options, place_level};
@@ -11,6 +12,7 @@ use super::i18n::{Locale, format_date, format_number, format_period};
 use super::labels;
 use super::map::{self, MapChart, RegionValue};
 use super::panels::{self, Figure, Figures, Unavailable};
+use crate::access::Role;
 use crate::domain::{AgeBand, Code};
 use crate::reference;
 use crate::snapshot::Snapshot;
@@ -18,7 +20,9 @@ use crate::snapshot::Snapshot;
 /// What every page needs to know.
 pub struct Page<'a> {
     pub snapshot: &'a Snapshot,
-    pub dashboards: &'a [Dashboard],
+    /// The dashboards this viewer may open.
+    pub dashboards: Vec<&'a Dashboard>,
+    pub viewer: &'a Viewer,
     pub locale: Locale,
     /// The path of this page, for the language switch.
     pub path: &'a str,
@@ -36,7 +40,7 @@ impl Page<'_> {
     }
 }
 
-const STYLESHEET: &str = concat!("/static/app.css?v=", env!("CARGO_PKG_VERSION"));
+pub const STYLESHEET: &str = concat!("/static/app.css?v=", env!("CARGO_PKG_VERSION"));
 
 /// The frame of every page.
 pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup) -> Markup {
@@ -70,12 +74,23 @@ pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup)
                         a href={ "/" (lang_query) } { "reintegra" }
                         span { (page.t("Réintégration psychosociale des migrants maliens de retour", "Psychosocial reintegration of Malian returned migrants")) }
                     }
-                    a.lang href=(switch) lang=(other.code()) hreflang=(other.code()) {
-                        (match other { Locale::Fr => "Français", Locale::En => "English" })
+                    div.account {
+                        @if let Some(user) = &page.viewer.user {
+                            span { (page.t("Connecté : ", "Signed in: ")) strong { (user) } " (" (role_name(page.viewer.role, page.locale)) ")" }
+                            form.logout method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(page.viewer.csrf.as_deref().unwrap_or(""));
+                                button type="submit" { (page.t("Se déconnecter", "Sign out")) }
+                            }
+                        } @else {
+                            a href={ "/login?next=" (super::filters::percent(page.path)) } { (page.t("Se connecter", "Sign in")) }
+                        }
+                        a.lang href=(switch) lang=(other.code()) hreflang=(other.code()) {
+                            (match other { Locale::Fr => "Français", Locale::En => "English" })
+                        }
                     }
                     nav aria-label=(page.t("Tableaux de bord", "Dashboards")) {
                         ul {
-                            @for d in page.dashboards {
+                            @for d in &page.dashboards {
                                 li {
                                     @if current == Some(d.id.as_str()) {
                                         a href={ "/d/" (d.id) (lang_query) } aria-current="page" { (page.locale.pick(&d.title.fr, &d.title.en)) }
@@ -106,6 +121,17 @@ pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup)
     }
 }
 
+/// A role as people read it.
+pub fn role_name(role: Role, locale: Locale) -> &'static str {
+    match role {
+        Role::Public => locale.pick("public", "public"),
+        Role::Donor => locale.pick("bailleur", "donor"),
+        Role::Ministry => locale.pick("ministère", "ministry"),
+        Role::Programme => locale.pick("programme", "programme"),
+        Role::Admin => locale.pick("administration", "administrator"),
+    }
+}
+
 /// `/`: every dashboard the visitor may open.
 pub fn index(page: &Page<'_>) -> Markup {
     let lang_query = if page.locale == Locale::En {
@@ -115,11 +141,14 @@ pub fn index(page: &Page<'_>) -> Markup {
     };
     let body = html! {
         h1 { (page.t("Tableaux de bord du programme", "Programme dashboards")) }
+        @if page.dashboards.is_empty() {
+            p { (page.t("Aucun tableau de bord n'est ouvert à votre rôle.", "No dashboard is open to your role.")) }
+        }
         p.lead { (page.t(
             "Programme lancé le 27 mars 2019 pour plus de 5 000 bénéficiaires à Bamako, Kita et Kayes, avec le Gouvernement du Mali, COOPI et l'UNICEF.",
             "Programme launched on 27 March 2019 for more than 5,000 beneficiaries in Bamako, Kita and Kayes, with the Government of Mali, COOPI and UNICEF.")) }
         ul.cards {
-            @for d in page.dashboards {
+            @for d in &page.dashboards {
                 li {
                     h2 { a href={ "/d/" (d.id) (lang_query) } { (page.locale.pick(&d.title.fr, &d.title.en)) } }
                     p { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
@@ -130,10 +159,16 @@ pub fn index(page: &Page<'_>) -> Markup {
     layout(page, page.t("Accueil", "Home"), None, body)
 }
 
-/// `/d/{id}`: a dashboard under its filters.
-pub fn dashboard(page: &Page<'_>, d: &Dashboard, filters: &Filters, options: &Options) -> Markup {
+/// `/d/{id}`: the content of a dashboard under its filters — the same for every
+/// viewer, so it is rendered once per snapshot and kept; `layout` frames it per viewer.
+pub fn dashboard_main(
+    page: &Page<'_>,
+    d: &Dashboard,
+    filters: &Filters,
+    options: &Options,
+) -> Markup {
     let title = page.locale.pick(&d.title.fr, &d.title.en);
-    let body = html! {
+    html! {
         h1 { (title) }
         p.lead { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
         @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
@@ -146,8 +181,7 @@ pub fn dashboard(page: &Page<'_>, d: &Dashboard, filters: &Filters, options: &Op
                 @if p.kind == PanelKind::Ponam { (ponam(page, d, p)) } @else { (chart_panel(page, p, filters)) }
             }
         }
-    };
-    layout(page, title, Some(&d.id), body)
+    }
 }
 
 /// The filters in words: "2018 · Kayes · Women".

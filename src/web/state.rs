@@ -25,6 +25,25 @@ pub struct Settings {
     pub poll: Duration,
     /// Keep rendered pages per snapshot (off only to measure rendering).
     pub cache_pages: bool,
+    /// Let anonymous visitors open dashboards that list the `public` role.
+    pub public: bool,
+    /// Mark session cookies `Secure` (behind a TLS proxy).
+    pub secure_cookies: bool,
+}
+
+impl Settings {
+    /// Settings with the defaults: checks `CURRENT` every 2 s, caches pages, no public
+    /// access, cookies not marked `Secure` unless a proxy says the request was HTTPS.
+    pub fn new(data: impl Into<PathBuf>, dashboards: impl Into<PathBuf>) -> Settings {
+        Settings {
+            data: data.into(),
+            dashboards: dashboards.into(),
+            poll: Duration::from_secs(2),
+            cache_pages: true,
+            public: false,
+            secure_cookies: false,
+        }
+    }
 }
 
 /// A snapshot with what the server derives from it.
@@ -87,6 +106,7 @@ pub struct Shared {
     pub settings: Settings,
     pub dashboards: Vec<Dashboard>,
     pub metrics: Metrics,
+    pub auth: super::auth::Auth,
     published: Published,
     current: RwLock<Option<Arc<Live>>>,
 }
@@ -104,10 +124,16 @@ impl Shared {
     pub fn new(settings: Settings) -> Result<Shared, StartError> {
         let dashboards = dashboards::load_dir(&settings.dashboards)?;
         let published = Published::new(settings.data.join("published"));
+        let auth = super::auth::Auth::new(
+            &crate::access::dir(&settings.data),
+            settings.public,
+            settings.secure_cookies,
+        );
         let shared = Shared {
             settings,
             dashboards,
             metrics: Metrics::new(),
+            auth,
             published,
             current: RwLock::new(None),
         };

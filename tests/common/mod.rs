@@ -169,3 +169,14 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// Makes sure `name` exists with `role` in the data folder's users store and returns a
+/// fresh bearer token for it.
+pub fn account_token(data: &Path, name: &str, role: reintegra::access::Role) -> String {
+    let store = reintegra::access::UsersStore::new(&reintegra::access::dir(data));
+    match store.add(name, role, "a long enough test passphrase") {
+        Ok(()) | Err(reintegra::access::UsersError::Exists(_)) => {}
+        Err(e) => panic!("{e}"),
+    }
+    store.issue_token(name).unwrap()
+}

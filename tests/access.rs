@@ -1,0 +1,736 @@
+//! Access control and audit: every route behind the right role, login and logout,
+//! rate limits, cross-site refusal, security headers, tokens, accounts changed while
+//! the server runs, and the audit log.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use common::*;
+use reintegra::access::Role;
+use reintegra::web::{Access, App, Settings};
+
+const PASSWORD: &str = "a long enough test passphrase";
+
+/// A data folder built once from the fixtures.
+static DATA: LazyLock<PathBuf> = LazyLock::new(|| {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("access-data");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("inbox")).unwrap();
+    for kind in ["returns", "sessions", "campaigns", "trainings"] {
+        let name = format!("{kind}.csv");
+        std::fs::copy(fixtures().join(&name), dir.join("inbox").join(&name)).unwrap();
+    }
+    let options = reintegra::ingest::Options::new(dir.join("inbox"), dir.join("data"), queries());
+    reintegra::ingest::run(&options).unwrap();
+    dir.join("data")
+});
+
+/// Dashboards as in the repository, except that PONAM alignment is for the ministry
+/// (and admins) only, so that some signed-in role lacks access to a dashboard.
+static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("access-dashboards");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(repo().join("dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "ponam.toml" {
+            text = text.replace(
+                "roles = [\"donor\", \"ministry\", \"programme\", \"admin\"]",
+                "roles = [\"ministry\", \"admin\"]",
+            );
+        }
+        std::fs::write(dir.join(path.file_name().unwrap()), text).unwrap();
+    }
+    dir
+});
+
+struct Server {
+    base: String,
+    data: PathBuf,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A client that keeps cookies and does not follow redirects.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+async fn start(data: PathBuf, public: bool) -> Server {
+    let dashboards = tokio::task::spawn_blocking(|| DASHBOARDS.clone())
+        .await
+        .unwrap();
+    let mut settings = Settings::new(data.clone(), dashboards);
+    settings.public = public;
+    let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async {
+        let _ = rx.await;
+    }));
+    Server {
+        base,
+        data,
+        _stop: tx,
+    }
+}
+
+async fn shared_server() -> Server {
+    let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
+    for (name, role) in [
+        ("donor1", Role::Donor),
+        ("ministry1", Role::Ministry),
+        ("programme1", Role::Programme),
+        ("admin1", Role::Admin),
+    ] {
+        account_token(&data, name, role);
+    }
+    start(data, false).await
+}
+
+/// A data folder of its own (for tests that change accounts or count log entries).
+async fn own_server(public: bool) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let source = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
+    std::fs::create_dir_all(data.join("published")).unwrap();
+    for entry in std::fs::read_dir(source.join("published")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, data.join("published").join(p.file_name().unwrap())).unwrap();
+    }
+    (start(data, public).await, dir)
+}
+
+fn add_user(data: &Path, name: &str, role: Role) {
+    let store = reintegra::access::UsersStore::new(&reintegra::access::dir(data));
+    store.add(name, role, PASSWORD).unwrap();
+}
+
+async fn login(c: &reqwest::Client, base: &str, name: &str, password: &str) -> reqwest::Response {
+    c.post(format!("{base}/login"))
+        .header("origin", base)
+        .form(&[
+            ("username", name),
+            ("password", password),
+            ("next", "/d/returns"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn audit_entries(data: &Path) -> Vec<reintegra::access::Entry> {
+    reintegra::access::AuditLog::new(&reintegra::access::dir(data))
+        .read()
+        .unwrap()
+}
+
+/// Waits for the audit thread to write what was recorded.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without_the_role() {
+    let s = shared_server().await;
+    let anonymous = client();
+    let tokens: Vec<(Role, String)> = [Role::Donor, Role::Ministry, Role::Programme, Role::Admin]
+        .into_iter()
+        .map(|r| {
+            (
+                r,
+                account_token(&s.data, &format!("matrix-{}", r.code()), r),
+            )
+        })
+        .collect();
+    let dashboards = reintegra::web::dashboards::load_dir(&DASHBOARDS).unwrap();
+    let mut checked = 0;
+    for route in reintegra::web::routes() {
+        // Every dashboard for dashboard routes, the example otherwise.
+        let paths: Vec<String> = if route.access == Access::Dashboard {
+            dashboards
+                .iter()
+                .map(|d| route.example.replace("returns", &d.id))
+                .collect()
+        } else {
+            vec![route.example.to_string()]
+        };
+        for path in paths {
+            let url = format!("{}{path}", s.base);
+            let method = if route.path == "/logout" {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::GET
+            };
+            let r = anonymous
+                .request(method.clone(), &url)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            match route.access {
+                // Open routes answer everyone (signing out of nothing goes back to /login).
+                Access::Open => assert!(
+                    status != 401 && status != 403 && (status != 303 || route.path == "/logout"),
+                    "{path}: {status}"
+                ),
+                _ if path.starts_with("/api/") || path == "/metrics" => {
+                    assert_eq!(status, 401, "{path}");
+                    assert!(r.headers().get("www-authenticate").is_some());
+                }
+                _ => {
+                    assert_eq!(status, 303, "{path}");
+                    assert!(
+                        r.headers()["location"]
+                            .to_str()
+                            .unwrap()
+                            .starts_with("/login?next="),
+                        "{path}"
+                    );
+                }
+            }
+            for (role, token) in &tokens {
+                let r = anonymous
+                    .request(method.clone(), &url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let allowed = match route.access {
+                    Access::Open | Access::Reader => true,
+                    Access::Admin => *role == Role::Admin,
+                    Access::Dashboard => dashboards
+                        .iter()
+                        .find(|d| path.ends_with(&d.id))
+                        .unwrap()
+                        .allows(*role),
+                };
+                if allowed {
+                    assert!(
+                        status < 400 || route.path == "/logout",
+                        "{path} as {role:?}: {status}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{path} as {role:?}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 40, "{checked}");
+    // The API follows the dashboards: a donor cannot read a measure only PONAM shows…
+    let donor = &tokens[0].1;
+    let list: serde_json::Value = anonymous
+        .get(format!("{}/api/v1/measures", s.base))
+        .bearer_auth(donor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!list["measures"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn login_and_logout() {
+    let (s, _dir) = own_server(false).await;
+    add_user(&s.data, "awa", Role::Donor);
+    let c = client();
+    let form = c
+        .get(format!("{}/login?lang=en", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("name=\"username\"")
+            && form.contains("name=\"password\"")
+            && form.contains("Sign in")
+    );
+    let fr = c
+        .get(format!("{}/login", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fr.contains("Mot de passe"));
+
+    let wrong = login(&c, &s.base, "awa", "not the password at all").await;
+    let unknown = login(&c, &s.base, "nobody", PASSWORD).await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(
+        unknown.status().as_u16(),
+        401,
+        "the same status for an unknown user"
+    );
+    let (w, u) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    assert!(w.contains("Wrong username or password") && u.contains("Wrong username or password"));
+
+    let ok = login(&c, &s.base, "awa", PASSWORD).await;
+    assert_eq!(ok.status().as_u16(), 303);
+    assert_eq!(ok.headers()["location"], "/d/returns");
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let page = c
+        .get(format!("{}/d/returns?lang=en", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("awa") && html.contains("Sign out"));
+    assert!(
+        !html.contains("/admin/audit"),
+        "a donor's page has no admin link"
+    );
+
+    // Sign out needs the session's form token.
+    let r = c
+        .post(format!("{}/logout", s.base))
+        .header("origin", &s.base)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = c
+        .post(format!("{}/logout", s.base))
+        .header("origin", &s.base)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let after = c.get(format!("{}/d/returns", s.base)).send().await.unwrap();
+    assert_eq!(after.status().as_u16(), 303, "signed out");
+
+    // Behind a TLS proxy the cookie is Secure.
+    let r = c
+        .post(format!("{}/login", s.base))
+        .header("origin", &s.base)
+        .header("x-forwarded-proto", "https")
+        .form(&[("username", "awa"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+    // Only local paths are followed after signing in.
+    let r = c
+        .post(format!("{}/login", s.base))
+        .header("origin", &s.base)
+        .form(&[
+            ("username", "awa"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_account_and_per_address() {
+    let (s, _dir) = own_server(false).await;
+    add_user(&s.data, "moussa", Role::Programme);
+    let c = client();
+    for _ in 0..5 {
+        assert_eq!(
+            login(&c, &s.base, "moussa", "wrong wrong wrong")
+                .await
+                .status()
+                .as_u16(),
+            401
+        );
+    }
+    let r = login(&c, &s.base, "moussa", PASSWORD).await;
+    assert_eq!(r.status().as_u16(), 429, "even the right password waits");
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(r.text().await.unwrap().contains("Too many attempts"));
+    // Other names from the same address, until the address limit.
+    let mut limited = false;
+    for i in 0..20 {
+        if login(&c, &s.base, &format!("guess{i}"), "wrong wrong wrong")
+            .await
+            .status()
+            .as_u16()
+            == 429
+        {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the address is limited too");
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let (s, _dir) = own_server(false).await;
+    add_user(&s.data, "fanta", Role::Ministry);
+    let c = client();
+    let r = c
+        .post(format!("{}/login", s.base))
+        .header("origin", "http://evil.example")
+        .form(&[("username", "fanta"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.headers().get("set-cookie").is_none());
+    let r = c
+        .post(format!("{}/login", s.base))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("username", "fanta"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = c
+        .post(format!("{}/logout", s.base))
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    let s = shared_server().await;
+    let c = client();
+    for path in [
+        "/",
+        "/login",
+        "/d/returns",
+        "/healthz",
+        "/static/app.css",
+        "/nope",
+        "/api/v1/measures",
+    ] {
+        let r = c.get(format!("{}{path}", s.base)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}"))
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.get("referrer-policy").is_some(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_account_changes_take_effect_while_the_server_runs() {
+    let (s, _dir) = own_server(false).await;
+    let data = s.data.to_str().unwrap().to_string();
+    // A second process adds an account and issues a token.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reintegra"))
+        .args([
+            "users",
+            "add",
+            "script",
+            "--role",
+            "programme",
+            "--password",
+            PASSWORD,
+            "--data",
+            &data,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = reintegra(&["users", "token", "script", "--data", &data]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("rtk_"));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let c = client();
+    let r = c
+        .get(format!("{}/api/v1/measures/returns?by=region", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        c.get(format!("{}/api/v1/measures", s.base))
+            .bearer_auth("rtk_forged")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    // A session of the same account…
+    assert_eq!(
+        login(&c, &s.base, "script", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        c.get(format!("{}/d/overview", s.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    // …ends when the account is removed, as does the token.
+    let out = reintegra(&["users", "remove", "script", "--data", &data]);
+    assert!(out.status.success());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        c.get(format!("{}/d/overview", s.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        c.get(format!("{}/api/v1/measures", s.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    // Weak passwords are refused; a password can come on standard input.
+    let out = reintegra(&[
+        "users",
+        "add",
+        "weak",
+        "--role",
+        "donor",
+        "--password",
+        "123456",
+        "--data",
+        &data,
+    ]);
+    assert!(!out.status.success() && text(&out).contains("weak password"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reintegra"))
+        .args(["users", "add", "piped", "--role", "donor", "--data", &data])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let listed = reintegra(&["users", "list", "--data", &data]);
+    assert!(text(&listed).contains("piped") && text(&listed).contains("donor"));
+}
+
+#[tokio::test]
+async fn views_exports_api_calls_and_logins_are_audited_without_secrets() {
+    let (s, _dir) = own_server(false).await;
+    add_user(&s.data, "auditor", Role::Admin);
+    let token = account_token(&s.data, "caller", Role::Donor);
+    let c = client();
+    assert_eq!(
+        login(&c, &s.base, "auditor", "wrong password here")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        login(&c, &s.base, "ghost", "wrong password here")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        login(&c, &s.base, "auditor", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    c.get(format!("{}/d/returns?period=2018&lang=en", s.base))
+        .send()
+        .await
+        .unwrap();
+    c.get(format!("{}/api/v1/measures/returns.csv?by=region", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let denied = c
+        .get(format!("{}/metrics", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status().as_u16(), 403);
+    settle().await;
+    let entries = audit_entries(&s.data);
+    let find = |action: &str, pred: &dyn Fn(&reintegra::access::Entry) -> bool| {
+        entries.iter().any(|e| e.action == action && pred(e))
+    };
+    assert!(find("login", &|e| e.status == 401
+        && e.user.as_deref() == Some("auditor")
+        && e.detail.as_deref() == Some("wrong password")));
+    assert!(find("login", &|e| e.status == 401
+        && e.user.is_none()
+        && e.detail.as_deref() == Some("unknown user")));
+    assert!(find("login", &|e| e.status == 303
+        && e.user.as_deref() == Some("auditor")
+        && e.role.as_deref() == Some("admin")));
+    assert!(find("view", &|e| e.path == "/d/returns"
+        && e.query.contains("period=2018")
+        && e.user.as_deref() == Some("auditor")));
+    assert!(find("api", &|e| e.path == "/api/v1/measures/returns.csv"
+        && e.query == "by=region"
+        && e.user.as_deref() == Some("caller")));
+    assert!(find("denied", &|e| e.path == "/metrics" && e.status == 403));
+    let raw = std::fs::read_to_string(reintegra::access::dir(&s.data).join("audit.log")).unwrap();
+    assert!(
+        !raw.contains(PASSWORD) && !raw.contains("wrong password here") && !raw.contains(&token),
+        "no secret in the log"
+    );
+    assert!(
+        !raw.contains("ghost"),
+        "an unknown name (maybe a mistyped password) is not logged"
+    );
+
+    // Admins read it on the web and on the command line.
+    let page = c
+        .get(format!("{}/admin/audit?lang=en&action=login", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("wrong password"));
+    let out = reintegra(&[
+        "audit",
+        "--data",
+        s.data.to_str().unwrap(),
+        "--user",
+        "auditor",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        text(&out).contains("/d/returns?period=2018"),
+        "{}",
+        text(&out)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(reintegra::access::dir(&s.data).join("audit.log"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the audit log is readable by its owner only"
+        );
+    }
+}
+
+#[tokio::test]
+async fn public_access_opens_only_public_dashboards() {
+    let (closed, _d1) = own_server(false).await;
+    let c = client();
+    assert_eq!(
+        c.get(format!("{}/d/overview", closed.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        303,
+        "off by default"
+    );
+    let (open, _d2) = own_server(true).await;
+    let r = c
+        .get(format!("{}/d/overview", open.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        !html.contains("href=\"/d/returns\""),
+        "the navigation shows public dashboards only"
+    );
+    assert_eq!(
+        c.get(format!("{}/d/returns", open.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        303
+    );
+    let list: serde_json::Value = c
+        .get(format!("{}/api/v1/measures", open.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"returns") && !ids.contains(&"attendances"),
+        "{ids:?}"
+    );
+}
