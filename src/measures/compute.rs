@@ -144,16 +144,17 @@ fn breakdown_sql(
     let id = Measure::breakdown_id(b);
     // Distinct contributors per cell, and the sum of their keys.
     let counted = contributor.map(|c| {
-        let key = if keyed { ", rkey" } else { "" };
-        let ksum = if keyed {
-            "sum(CAST(rkey AS HUGEINT))"
+        // A record key stands for its contributor (64-bit keys: two contributors share
+        // one with odds of about n²/2^65), and hashes faster than the reference text.
+        let (distinct, ksum) = if keyed {
+            ("rkey", "sum(CAST(rkey AS HUGEINT))")
         } else {
-            "CAST(NULL AS HUGEINT)"
+            (c, "CAST(NULL AS HUGEINT)")
         };
         format!(
             "SELECT {} FROM (SELECT DISTINCT {} FROM {source}) {group_by}",
             lead(&format!("count(*) AS n, {ksum} AS ksum")),
-            lead(&format!("{c}{key}")),
+            lead(distinct),
         )
     });
     let valued = match m.statistic {
