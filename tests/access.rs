@@ -15,18 +15,7 @@ use reintegra::web::{Access, App, Settings};
 const PASSWORD: &str = "a long enough test passphrase";
 
 /// A data folder built once from the fixtures.
-static DATA: LazyLock<PathBuf> = LazyLock::new(|| {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("access-data");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("inbox")).unwrap();
-    for kind in ["returns", "sessions", "campaigns", "trainings"] {
-        let name = format!("{kind}.csv");
-        std::fs::copy(fixtures().join(&name), dir.join("inbox").join(&name)).unwrap();
-    }
-    let options = reintegra::ingest::Options::new(dir.join("inbox"), dir.join("data"), queries());
-    reintegra::ingest::run(&options).unwrap();
-    dir.join("data")
-});
+static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("access-data"));
 
 /// Dashboards as in the repository, except that PONAM alignment is for the ministry
 /// (and admins) only, so that some signed-in role lacks access to a dashboard.

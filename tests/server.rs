@@ -11,18 +11,7 @@ use common::*;
 use reintegra::web::{App, Settings};
 
 /// A data folder built once from the committed fixtures (read-only for the tests).
-static DATA: LazyLock<PathBuf> = LazyLock::new(|| {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("server-data");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("inbox")).unwrap();
-    for kind in ["returns", "sessions", "campaigns", "trainings"] {
-        let name = format!("{kind}.csv");
-        std::fs::copy(fixtures().join(&name), dir.join("inbox").join(&name)).unwrap();
-    }
-    let options = reintegra::ingest::Options::new(dir.join("inbox"), dir.join("data"), queries());
-    reintegra::ingest::run(&options).unwrap();
-    dir.join("data")
-});
+static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("server-data"));
 
 struct TestApp {
     base: String,

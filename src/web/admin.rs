@@ -12,7 +12,7 @@ use super::auth::Viewer;
 use super::error::{AppError, Problem};
 use super::i18n::Locale;
 use super::state::Shared;
-use super::{locale_of, page_for};
+use super::{page_for, page_start};
 use crate::access::AuditLog;
 
 /// Entries shown per page.
@@ -24,10 +24,7 @@ pub async fn audit(
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (locale, _) = locale_of(&query, &headers).unwrap_or((Locale::Fr, false));
-    let live = shared
-        .live()
-        .ok_or_else(|| AppError::page(Problem::NoSnapshot, locale, &shared, None))?;
+    let (locale, _, live) = page_start(&shared, &query, &headers)?;
     let mut user = None;
     let mut action = None;
     let mut page_no = 0usize;

@@ -316,26 +316,33 @@ fn page_for<'a>(
     }
 }
 
+/// What every page handler starts from: the language (and whether `?lang=` set it)
+/// and the snapshot being served.
+pub(crate) fn page_start(
+    shared: &Arc<Shared>,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<(Locale, bool, Arc<Live>), AppError> {
+    let (locale, set) = locale_of(query, headers).map_err(|(l, allowed)| {
+        let problem = Problem::BadParameter {
+            name: "lang".into(),
+            allowed,
+        };
+        AppError::page(problem, l, shared, shared.live())
+    })?;
+    let live = shared
+        .live()
+        .ok_or_else(|| AppError::page(Problem::NoSnapshot, locale, shared, None))?;
+    Ok((locale, set, live))
+}
+
 async fn index(
     State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (locale, set) = locale_of(&query, &headers).map_err(|(l, allowed)| {
-        AppError::page(
-            Problem::BadParameter {
-                name: "lang".into(),
-                allowed,
-            },
-            l,
-            &shared,
-            shared.live(),
-        )
-    })?;
-    let live = shared
-        .live()
-        .ok_or_else(|| AppError::page(Problem::NoSnapshot, locale, &shared, None))?;
+    let (locale, set, live) = page_start(&shared, &query, &headers)?;
     if let Some((name, _)) = query.iter().find(|(k, _)| k != "lang") {
         return Err(AppError::page(
             Problem::BadParameter {
@@ -367,20 +374,7 @@ async fn dashboard(
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (locale, set) = locale_of(&query, &headers).map_err(|(l, allowed)| {
-        AppError::page(
-            Problem::BadParameter {
-                name: "lang".into(),
-                allowed,
-            },
-            l,
-            &shared,
-            shared.live(),
-        )
-    })?;
-    let live = shared
-        .live()
-        .ok_or_else(|| AppError::page(Problem::NoSnapshot, locale, &shared, None))?;
+    let (locale, set, live) = page_start(&shared, &query, &headers)?;
     let fail = |problem| AppError::page(problem, locale, &shared, Some(live.clone()));
     let d = shared
         .dashboards

@@ -180,3 +180,18 @@ pub fn account_token(data: &Path, name: &str, role: reintegra::access::Role) -> 
     }
     store.issue_token(name).unwrap()
 }
+
+/// A data folder with a snapshot of the committed fixtures, built under the test
+/// binary's temporary folder (call it once per binary, e.g. from a `LazyLock`).
+pub fn built_data(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("inbox")).unwrap();
+    for kind in ["returns", "sessions", "campaigns", "trainings"] {
+        let file = format!("{kind}.csv");
+        std::fs::copy(fixtures().join(&file), dir.join("inbox").join(&file)).unwrap();
+    }
+    let options = reintegra::ingest::Options::new(dir.join("inbox"), dir.join("data"), queries());
+    reintegra::ingest::run(&options).unwrap();
+    dir.join("data")
+}
