@@ -171,6 +171,7 @@ pub fn dashboard_main(
     html! {
         h1 { (title) }
         p.lead { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+        (freshness(page))
         @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
         @if !filters.is_empty() { p.applied { (page.t("Filtres : ", "Filters: ")) (describe_filters(filters, page.locale)) } }
         div.kpis {
@@ -179,6 +180,21 @@ pub fn dashboard_main(
         div.panels {
             @for p in d.panels.iter().filter(|p| p.kind != PanelKind::Kpi) {
                 @if p.kind == PanelKind::Ponam { (ponam(page, d, p)) } @else { (chart_panel(page, p, filters)) }
+            }
+        }
+    }
+}
+
+/// How fresh the figures are: the latest date of the data and the last load.
+fn freshness(page: &Page<'_>) -> Markup {
+    let s = page.snapshot;
+    html! {
+        p.freshness {
+            @if let Some(d) = s.data_as_of() {
+                (page.t("Données au ", "Data as of ")) strong { (format_date(d, page.locale)) }
+            }
+            @if let Some(t) = s.last_load_at() {
+                " · " (page.t("dernier chargement le ", "last load on ")) (format_date(t.date_naive(), page.locale))
             }
         }
     }
