@@ -409,7 +409,7 @@ pub fn table(page: &Page<'_>, figures: &Figures) -> Markup {
             thead {
                 tr {
                     th scope="col" { (labels::dimension_name(category, l)) }
-                    @for (_, name) in &figures.series { th scope="col" { (name) } }
+                    @for (_, name) in &figures.series { th.num scope="col" { (name) } }
                 }
             }
             tbody {
@@ -429,6 +429,11 @@ pub fn table(page: &Page<'_>, figures: &Figures) -> Markup {
 fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
     let l = page.locale;
     let threshold = page.snapshot.threshold();
+    // Narrow screens show each row as a card, each value after its column name.
+    let label = |name: &str| match l {
+        Locale::Fr => format!("{name}\u{a0}:"),
+        Locale::En => format!("{name}:"),
+    };
     html! {
         section.panel.wide #{ "p-" (p.id) } {
             h2 { (l.pick(&p.title.fr, &p.title.en)) }
@@ -438,8 +443,8 @@ fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
                     tr {
                         th scope="col" { (page.t("Indicateur", "Indicator")) }
                         th scope="col" { (page.t("Axe de la PONAM", "PONAM axis")) }
-                        th scope="col" { (page.t("Valeur publiée", "Published value")) }
-                        th scope="col" { (page.t("Objectif", "Target")) }
+                        th.num scope="col" { (page.t("Valeur publiée", "Published value")) }
+                        th.num scope="col" { (page.t("Objectif", "Target")) }
                         th scope="col" { (page.t("Progression", "Progress")) }
                     }
                 }
@@ -450,14 +455,15 @@ fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
                         @let axis = d.axes.get(&ind.axis).map_or(ind.axis.as_str(), |a| l.pick(&a.fr, &a.en));
                         tr {
                             th scope="row" { (l.pick(&ind.label.fr, &ind.label.en)) }
-                            td { (axis) }
-                            td.num { (f.text(0, threshold, l)) }
-                            td.num { @if let Some(t) = ind.target { (format_number(t, 0, l)) } @else { "–" } }
-                            td {
+                            td data-label=(label(page.t("Axe de la PONAM", "PONAM axis"))) { (axis) }
+                            td.num data-label=(label(page.t("Valeur publiée", "Published value"))) { (f.text(0, threshold, l)) }
+                            @let progress = ind.target.is_some() && f.value().is_some();
+                            td.num.none[ind.target.is_none()] data-label=(label(page.t("Objectif", "Target"))) { @if let Some(t) = ind.target { (format_number(t, 0, l)) } @else { "–" } }
+                            td.none[!progress] data-label=(label(page.t("Progression", "Progress"))) {
                                 @if let (Some(t), Some(v)) = (ind.target, f.value()) {
                                     @let share = (v / t * 100.0).round();
                                     (format_number(share, 0, l)) (if l == Locale::Fr { "\u{a0}%" } else { "%" }) " "
-                                    progress max="100" value=(share.min(100.0)) { (share) "%" }
+                                    progress max="100" value=(share.min(100.0)) aria-label=(l.pick(&ind.label.fr, &ind.label.en)) { (share) "%" }
                                 } @else { "–" }
                             }
                         }
