@@ -392,7 +392,14 @@ async function checkPage(browser, base, target, language, shots) {
         client: document.documentElement.clientWidth,
         scroll: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
       }));
-      if (widths.scroll > widths.client || widths.viewport > PHONE.width) {
+      // The layout viewport is the phone's width when the page asks for it; content
+      // wider than it makes the page scroll sideways (and a phone zoom out to show it).
+      if (widths.client !== PHONE.width) {
+        problems.push(
+          `phone: the page is laid out ${widths.client} px wide, not at the phone's ${PHONE.width} px ` +
+            '(is <meta name="viewport" content="width=device-width, initial-scale=1"> missing?)',
+        );
+      } else if (widths.scroll > widths.client || widths.viewport > widths.client) {
         const culprits = await overflowingElements(page);
         problems.push(
           `phone: the page scrolls sideways (content ${widths.scroll} px wide in a ${PHONE.width} px viewport); ` +
@@ -483,7 +490,8 @@ async function main() {
       for (const p of r.problems) log(`   ${p}`);
     }
   }
-  log(`== screenshots in ${path.relative(process.cwd(), shots) || shots}`);
+  const shown = path.relative(REPO, shots);
+  log(`== screenshots in ${shown.startsWith('..') || path.isAbsolute(shown) ? shots : shown}/`);
   log(`browser: ${results.length} pages checked, ${failures.length} failures`);
   return failures.length === 0 ? 0 : 1;
 }
