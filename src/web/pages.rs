@@ -118,13 +118,13 @@ pub fn index(page: &Page<'_>) -> Markup {
     let body = html! {
         h1 { (page.t("Tableaux de bord du programme", "Programme dashboards")) }
         p.lead { (page.t(
-            "Programme lancé le 27 mars 2019 pour plus de 5 000 bénéficiaires à Bamako, Kita et Kayes, avec le Gouvernement du Mali, COOPI et l'UNICEF.",
+            "Programme lancé le 27 mars 2019 pour plus de 5\u{202f}000 bénéficiaires à Bamako, Kita et Kayes, avec le Gouvernement du Mali, COOPI et l'UNICEF.",
             "Programme launched on 27 March 2019 for more than 5,000 beneficiaries in Bamako, Kita and Kayes, with the Government of Mali, COOPI and UNICEF.")) }
         ul.cards {
             @for d in page.dashboards {
                 li {
                     h2 { a href={ "/d/" (d.id) (lang_query) } { (page.locale.pick(&d.title.fr, &d.title.en)) } }
-                    p { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+                    p { (whole_numbers(page.locale.pick(&d.summary.fr, &d.summary.en))) }
                 }
             }
         }
@@ -137,7 +137,7 @@ pub fn dashboard(page: &Page<'_>, d: &Dashboard, filters: &Filters, options: &Op
     let title = page.locale.pick(&d.title.fr, &d.title.en);
     let body = html! {
         h1 { (title) }
-        p.lead { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+        p.lead { (whole_numbers(page.locale.pick(&d.summary.fr, &d.summary.en))) }
         @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
         @if !filters.is_empty() { p.applied { (page.t("Filtres : ", "Filters: ")) (describe_filters(filters, page.locale)) } }
         div.kpis {
@@ -150,6 +150,27 @@ pub fn dashboard(page: &Page<'_>, d: &Dashboard, filters: &Filters, options: &Op
         }
     };
     layout(page, title, Some(&d.id), body)
+}
+
+/// Text from the dashboard files with its numbers kept whole: a French "5 000" typed
+/// with a plain space gets the narrow no-break space `format_number` writes, so a line
+/// never breaks between "5" and "000".
+pub fn whole_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let group = i > 0
+                && digit(i - 1)
+                && digit(i + 1)
+                && digit(i + 2)
+                && digit(i + 3)
+                && !digit(i + 4);
+            if *c == ' ' && group { '\u{202f}' } else { *c }
+        })
+        .collect()
 }
 
 /// The filters in words: "2018 · Kayes · Women".
@@ -263,7 +284,7 @@ fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
                     @let f = figures.headline();
                     p.value { (f.text(figures.decimals, page.snapshot.threshold(), l)) }
                     @if let Some(t) = &p.target {
-                        @let label = l.pick(&t.label.fr, &t.label.en);
+                        @let label = whole_numbers(l.pick(&t.label.fr, &t.label.en));
                         @if let Some(v) = f.value() {
                             @let share = (v / t.value * 100.0).round();
                             p.target {
@@ -277,7 +298,7 @@ fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
                 }
                 Err(why) => { p.unavailable { (unavailable_text(page, why)) } }
             }
-            p.desc { (l.pick(&p.description.fr, &p.description.en)) }
+            p.desc { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
         }
     }
 }
@@ -387,12 +408,12 @@ fn chart_panel(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
         figure.panel #{ "p-" (p.id) } {
             figcaption {
                 h2 { (l.pick(&p.title.fr, &p.title.en)) }
-                p { (l.pick(&p.description.fr, &p.description.en)) }
+                p { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
             }
             @match &result {
                 Ok(figures) if !figures.categories.is_empty() => {
                     (PreEscaped(panel_svg(page, p, figures)))
-                    @if let Some(note) = &p.note { p.note { (l.pick(&note.fr, &note.en)) } }
+                    @if let Some(note) = &p.note { p.note { (whole_numbers(l.pick(&note.fr, &note.en))) } }
                     details {
                         summary { (page.t("Tableau des valeurs", "Table of values")) }
                         (table(page, figures))
@@ -443,7 +464,7 @@ fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
     html! {
         section.panel.wide #{ "p-" (p.id) } {
             h2 { (l.pick(&p.title.fr, &p.title.en)) }
-            p { (l.pick(&p.description.fr, &p.description.en)) }
+            p { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
             table.ponam {
                 thead {
                     tr {
@@ -503,4 +524,27 @@ pub fn region_name(code: &str, locale: Locale) -> String {
         .map_or(code.to_string(), |r| {
             locale.pick(&r.name.fr, &r.name.en).to_string()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_numbers;
+
+    #[test]
+    fn numbers_typed_with_a_space_stay_whole() {
+        assert_eq!(
+            whole_numbers("l'objectif de 5 000 bénéficiaires"),
+            "l'objectif de 5\u{202f}000 bénéficiaires"
+        );
+        assert_eq!(
+            whole_numbers("1 283 573 personnes"),
+            "1\u{202f}283\u{202f}573 personnes"
+        );
+        assert_eq!(
+            whole_numbers("le 27 mars 2019 à Kita"),
+            "le 27 mars 2019 à Kita"
+        );
+        assert_eq!(whole_numbers("12 0000 et 12 00"), "12 0000 et 12 00");
+        assert_eq!(whole_numbers("Target: 5,000"), "Target: 5,000");
+    }
 }
