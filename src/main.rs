@@ -389,9 +389,16 @@ fn users(data: &Path, action: UsersAction) -> anyhow::Result<u8> {
 /// Creates (or resets) the demo account and returns its password.
 fn demo_account(data: &Path) -> anyhow::Result<String> {
     let store = UsersStore::new(&access::dir(data));
-    let mut bytes = [0u8; 9];
+    let mut bytes = [0u8; 8];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
-    let password = format!("demo-{}", hex::encode(bytes));
+    let hex = hex::encode(bytes);
+    let password = format!(
+        "{}-{}-{}-{}",
+        &hex[..4],
+        &hex[4..8],
+        &hex[8..12],
+        &hex[12..]
+    );
     if store.load()?.get("demo").is_some() {
         store.set_password("demo", &password)?;
     } else {

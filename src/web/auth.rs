@@ -412,7 +412,7 @@ fn login_page(locale: Locale, next: &str, message: Option<&str>, viewer: &Viewer
             }
             body {
                 header.site { div.brand { a href="/" { "reintegra" } span { (t("Réintégration psychosociale des migrants maliens de retour", "Psychosocial reintegration of Malian returned migrants")) } }
-                    a.lang href={ "/login?lang=" (if locale == Locale::Fr { "en" } else { "fr" }) "&next=" (super::filters::percent(next)) } { (if locale == Locale::Fr { "English" } else { "Français" }) } }
+                    div.account { a.lang href={ "/login?lang=" (if locale == Locale::Fr { "en" } else { "fr" }) "&next=" (super::filters::percent(next)) } lang=(if locale == Locale::Fr { "en" } else { "fr" }) { (if locale == Locale::Fr { "English" } else { "Français" }) } } }
                 main #main.login {
                     h1 { (t("Connexion", "Sign in")) }
                     @if let Some(user) = &viewer.user {

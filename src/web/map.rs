@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+use super::charts::text_width;
 use super::i18n::{Locale, format_number};
 
 const GEOMETRY: &str = include_str!("../reference/mali_regions.json");
@@ -96,7 +97,7 @@ fn class_of(value: f64, breaks: &[f64]) -> usize {
 
 /// Renders the map as an `<svg>` element.
 pub fn render(map: &MapChart<'_>) -> String {
-    const WIDTH: f64 = 640.0;
+    const WIDTH: f64 = super::pages::CHART_WIDTH as f64;
     const MARGIN: f64 = 10.0;
     let (mut lon0, mut lon1, mut lat0, mut lat1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for shape in SHAPES.iter() {
@@ -114,7 +115,6 @@ pub fn render(map: &MapChart<'_>) -> String {
     let scale = (WIDTH - 2.0 * MARGIN) / ((lon1 - lon0) * squash);
     let map_height = (lat1 - lat0) * scale;
     let legend_top = map_height + 2.0 * MARGIN;
-    let height = legend_top + 46.0;
     let xy = |p: [f64; 2]| {
         (
             MARGIN + (p[0] - lon0) * squash * scale,
@@ -124,6 +124,9 @@ pub fn render(map: &MapChart<'_>) -> String {
 
     let published: Vec<f64> = map.regions.iter().filter_map(|r| r.value).collect();
     let breaks = breaks(&published);
+    let entries = legend_entries(map, &breaks, &published);
+    let legend = legend_rows(&entries, WIDTH - 2.0 * MARGIN);
+    let height = legend_top + legend.len() as f64 * LEGEND_LINE + 10.0;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -182,6 +185,18 @@ pub fn render(map: &MapChart<'_>) -> String {
                 ly2 = ly - 12.0,
             );
             (lx, ly, "end", "#1a1a1a")
+        } else if shape.pcode == "ML02" {
+            // Koulikoro is a narrow band between Kayes and Ségou, too narrow for its
+            // name beside theirs: its label sits north of it, outside the country (west
+            // of Tombouctou), with a leader line into the region.
+            let (lx, ly) = xy([-8.3, 16.5]);
+            let (px, py) = xy([-7.9, 15.1]);
+            let _ = write!(
+                labels,
+                r##"<line x1="{lx:.1}" y1="{y1:.1}" x2="{px:.1}" y2="{py:.1}" stroke="#1a1a1a" stroke-width="1"/>"##,
+                y1 = ly + 20.0,
+            );
+            (lx, ly, "middle", "#1a1a1a")
         } else {
             (x, y, "middle", text_colour)
         };
@@ -198,9 +213,47 @@ pub fn render(map: &MapChart<'_>) -> String {
         );
     }
     svg.push_str(&labels);
-    // Legend: the classes, then the hatch.
-    let mut x = MARGIN;
-    let y = legend_top;
+    // Legend: the classes, then the hatch, on as many lines as the width needs.
+    for (row, entries) in legend.iter().enumerate() {
+        let y = legend_top + row as f64 * LEGEND_LINE;
+        let mut x = MARGIN;
+        for entry in entries {
+            let fill = match entry.class {
+                Some(c) => RAMP[c].to_string(),
+                None => format!("url(#{}-hatch)", map.id),
+            };
+            let _ = write!(
+                svg,
+                r##"<rect x="{x:.1}" y="{y:.1}" width="{SWATCH}" height="{SWATCH}" fill="{fill}" stroke="#777777" stroke-width="0.5"/><text x="{tx:.1}" y="{ty:.1}" fill="#1a1a1a">{text}</text>"##,
+                tx = x + SWATCH + SWATCH_GAP,
+                ty = y + 13.0,
+                text = escape(&entry.text),
+            );
+            x += entry.width + ENTRY_GAP;
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+const SWATCH: f64 = 16.0;
+/// Between a swatch and its text.
+const SWATCH_GAP: f64 = 5.0;
+/// Between one entry's text and the next swatch.
+const ENTRY_GAP: f64 = 14.0;
+const LEGEND_LINE: f64 = 24.0;
+const LABEL_SIZE: f64 = 13.0;
+
+/// One entry of the legend: a class of the ramp (or the hatch of suppressed regions).
+struct LegendEntry {
+    class: Option<usize>,
+    text: String,
+    /// Swatch and text, measured with the font the chart declares.
+    width: f64,
+}
+
+fn legend_entries(map: &MapChart<'_>, breaks: &[f64], published: &[f64]) -> Vec<LegendEntry> {
+    let mut entries = Vec::new();
     let mut lower = 0.0;
     for (i, b) in breaks
         .iter()
@@ -221,28 +274,40 @@ pub fn render(map: &MapChart<'_>) -> String {
                 format_number((b - 1.0).max(lower), 0, map.locale)
             )
         };
-        let _ = write!(
-            svg,
-            r##"<rect x="{x:.1}" y="{y:.1}" width="16" height="16" fill="{fill}" stroke="#777777" stroke-width="0.5"/><text x="{tx:.1}" y="{ty:.1}" fill="#1a1a1a">{text}</text>"##,
-            fill = RAMP[class],
-            tx = x + 21.0,
-            ty = y + 13.0,
-        );
-        x += 26.0 + text.chars().count() as f64 * 7.5;
+        entries.push(LegendEntry {
+            class: Some(class),
+            width: SWATCH + SWATCH_GAP + text_width(&text, LABEL_SIZE, false),
+            text,
+        });
         lower = *b;
         if published.is_empty() {
             break;
         }
     }
-    let _ = write!(
-        svg,
-        r##"<rect x="{x:.1}" y="{y:.1}" width="16" height="16" fill="url(#{id}-hatch)" stroke="#777777" stroke-width="0.5"/><text x="{tx:.1}" y="{ty:.1}" fill="#1a1a1a">{label}</text></svg>"##,
-        id = map.id,
-        tx = x + 21.0,
-        ty = y + 13.0,
-        label = escape(map.suppressed_label),
-    );
-    svg
+    let text = map.suppressed_label.to_string();
+    entries.push(LegendEntry {
+        class: None,
+        width: SWATCH + SWATCH_GAP + text_width(&text, LABEL_SIZE, false),
+        text,
+    });
+    entries
+}
+
+/// Splits the legend into lines no wider than `width`.
+fn legend_rows(entries: &[LegendEntry], width: f64) -> Vec<Vec<&LegendEntry>> {
+    let mut rows: Vec<Vec<&LegendEntry>> = vec![Vec::new()];
+    let mut x = 0.0;
+    for entry in entries {
+        let row = rows.last_mut().expect("one row at least");
+        if !row.is_empty() && x + entry.width > width {
+            rows.push(vec![entry]);
+            x = entry.width + ENTRY_GAP;
+        } else {
+            row.push(entry);
+            x += entry.width + ENTRY_GAP;
+        }
+    }
+    rows
 }
 
 /// Whether the project's map geometry is available.

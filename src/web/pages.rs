@@ -66,6 +66,8 @@ pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup)
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · reintegra" }
                 link rel="stylesheet" href=(STYLESHEET);
+                // No icon: an empty one spares every first visit a request (and a 404).
+                link rel="icon" href="data:,";
             }
             body {
                 a.skip href="#main" { (page.t("Aller au contenu", "Skip to content")) }
@@ -145,13 +147,13 @@ pub fn index(page: &Page<'_>) -> Markup {
             p { (page.t("Aucun tableau de bord n'est ouvert à votre rôle.", "No dashboard is open to your role.")) }
         }
         p.lead { (page.t(
-            "Programme lancé le 27 mars 2019 pour plus de 5 000 bénéficiaires à Bamako, Kita et Kayes, avec le Gouvernement du Mali, COOPI et l'UNICEF.",
+            "Programme lancé le 27 mars 2019 pour plus de 5\u{202f}000 bénéficiaires à Bamako, Kita et Kayes, avec le Gouvernement du Mali, COOPI et l'UNICEF.",
             "Programme launched on 27 March 2019 for more than 5,000 beneficiaries in Bamako, Kita and Kayes, with the Government of Mali, COOPI and UNICEF.")) }
         ul.cards {
             @for d in &page.dashboards {
                 li {
                     h2 { a href={ "/d/" (d.id) (lang_query) } { (page.locale.pick(&d.title.fr, &d.title.en)) } }
-                    p { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+                    p { (whole_numbers(page.locale.pick(&d.summary.fr, &d.summary.en))) }
                 }
             }
         }
@@ -170,7 +172,7 @@ pub fn dashboard_main(
     let title = page.locale.pick(&d.title.fr, &d.title.en);
     html! {
         h1 { (title) }
-        p.lead { (page.locale.pick(&d.summary.fr, &d.summary.en)) }
+        p.lead { (whole_numbers(page.locale.pick(&d.summary.fr, &d.summary.en))) }
         (freshness(page))
         @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
         @if !filters.is_empty() { p.applied { (page.t("Filtres : ", "Filters: ")) (describe_filters(filters, page.locale)) } }
@@ -198,6 +200,27 @@ fn freshness(page: &Page<'_>) -> Markup {
             }
         }
     }
+}
+
+/// Text from the dashboard files with its numbers kept whole: a French "5 000" typed
+/// with a plain space gets the narrow no-break space `format_number` writes, so a line
+/// never breaks between "5" and "000".
+pub fn whole_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let group = i > 0
+                && digit(i - 1)
+                && digit(i + 1)
+                && digit(i + 2)
+                && digit(i + 3)
+                && !digit(i + 4);
+            if *c == ' ' && group { '\u{202f}' } else { *c }
+        })
+        .collect()
 }
 
 /// The filters in words: "2018 · Kayes · Women".
@@ -311,7 +334,7 @@ fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
                     @let f = figures.headline();
                     p.value { (f.text(figures.decimals, page.snapshot.threshold(), l)) }
                     @if let Some(t) = &p.target {
-                        @let label = l.pick(&t.label.fr, &t.label.en);
+                        @let label = whole_numbers(l.pick(&t.label.fr, &t.label.en));
                         @if let Some(v) = f.value() {
                             @let share = (v / t.value * 100.0).round();
                             p.target {
@@ -325,7 +348,7 @@ fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
                 }
                 Err(why) => { p.unavailable { (unavailable_text(page, why)) } }
             }
-            p.desc { (l.pick(&p.description.fr, &p.description.en)) }
+            p.desc { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
         }
     }
 }
@@ -379,9 +402,15 @@ pub fn chart_of(
         decimals: figures.decimals,
         suppressed_label: format!("<{threshold}"),
         locale: l,
-        width: 640,
+        width: CHART_WIDTH,
     }
 }
+
+/// Width of the drawing of every chart, in px of its viewBox. Charts scale to their
+/// panel: about 530 px wide in the two columns of a desktop, 350 px on a phone. Drawn
+/// at 440, their 13 px labels read at 16 px on a desktop and 10 px on a phone (at 640
+/// they were 11 and 7 px, too small to read on a phone).
+pub const CHART_WIDTH: u32 = 440;
 
 /// The inline SVG of a chart panel (map or chart).
 pub fn panel_svg(page: &Page<'_>, p: &Panel, figures: &Figures) -> String {
@@ -429,12 +458,12 @@ fn chart_panel(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
         figure.panel #{ "p-" (p.id) } {
             figcaption {
                 h2 { (l.pick(&p.title.fr, &p.title.en)) }
-                p { (l.pick(&p.description.fr, &p.description.en)) }
+                p { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
             }
             @match &result {
                 Ok(figures) if !figures.categories.is_empty() => {
                     (PreEscaped(panel_svg(page, p, figures)))
-                    @if let Some(note) = &p.note { p.note { (l.pick(&note.fr, &note.en)) } }
+                    @if let Some(note) = &p.note { p.note { (whole_numbers(l.pick(&note.fr, &note.en))) } }
                     details {
                         summary { (page.t("Tableau des valeurs", "Table of values")) }
                         (table(page, figures))
@@ -457,7 +486,7 @@ pub fn table(page: &Page<'_>, figures: &Figures) -> Markup {
             thead {
                 tr {
                     th scope="col" { (labels::dimension_name(category, l)) }
-                    @for (_, name) in &figures.series { th scope="col" { (name) } }
+                    @for (_, name) in &figures.series { th.num scope="col" { (name) } }
                 }
             }
             tbody {
@@ -477,17 +506,22 @@ pub fn table(page: &Page<'_>, figures: &Figures) -> Markup {
 fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
     let l = page.locale;
     let threshold = page.snapshot.threshold();
+    // Narrow screens show each row as a card, each value after its column name.
+    let label = |name: &str| match l {
+        Locale::Fr => format!("{name}\u{a0}:"),
+        Locale::En => format!("{name}:"),
+    };
     html! {
         section.panel.wide #{ "p-" (p.id) } {
             h2 { (l.pick(&p.title.fr, &p.title.en)) }
-            p { (l.pick(&p.description.fr, &p.description.en)) }
+            p { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
             table.ponam {
                 thead {
                     tr {
                         th scope="col" { (page.t("Indicateur", "Indicator")) }
                         th scope="col" { (page.t("Axe de la PONAM", "PONAM axis")) }
-                        th scope="col" { (page.t("Valeur publiée", "Published value")) }
-                        th scope="col" { (page.t("Objectif", "Target")) }
+                        th.num scope="col" { (page.t("Valeur publiée", "Published value")) }
+                        th.num scope="col" { (page.t("Objectif", "Target")) }
                         th scope="col" { (page.t("Progression", "Progress")) }
                     }
                 }
@@ -498,14 +532,15 @@ fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
                         @let axis = d.axes.get(&ind.axis).map_or(ind.axis.as_str(), |a| l.pick(&a.fr, &a.en));
                         tr {
                             th scope="row" { (l.pick(&ind.label.fr, &ind.label.en)) }
-                            td { (axis) }
-                            td.num { (f.text(0, threshold, l)) }
-                            td.num { @if let Some(t) = ind.target { (format_number(t, 0, l)) } @else { "–" } }
-                            td {
+                            td data-label=(label(page.t("Axe de la PONAM", "PONAM axis"))) { (axis) }
+                            td.num data-label=(label(page.t("Valeur publiée", "Published value"))) { (f.text(0, threshold, l)) }
+                            @let progress = ind.target.is_some() && f.value().is_some();
+                            td.num.none[ind.target.is_none()] data-label=(label(page.t("Objectif", "Target"))) { @if let Some(t) = ind.target { (format_number(t, 0, l)) } @else { "–" } }
+                            td.none[!progress] data-label=(label(page.t("Progression", "Progress"))) {
                                 @if let (Some(t), Some(v)) = (ind.target, f.value()) {
                                     @let share = (v / t * 100.0).round();
                                     (format_number(share, 0, l)) (if l == Locale::Fr { "\u{a0}%" } else { "%" }) " "
-                                    progress max="100" value=(share.min(100.0)) { (share) "%" }
+                                    progress max="100" value=(share.min(100.0)) aria-label=(l.pick(&ind.label.fr, &ind.label.en)) { (share) "%" }
                                 } @else { "–" }
                             }
                         }
@@ -539,4 +574,27 @@ pub fn region_name(code: &str, locale: Locale) -> String {
         .map_or(code.to_string(), |r| {
             locale.pick(&r.name.fr, &r.name.en).to_string()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_numbers;
+
+    #[test]
+    fn numbers_typed_with_a_space_stay_whole() {
+        assert_eq!(
+            whole_numbers("l'objectif de 5 000 bénéficiaires"),
+            "l'objectif de 5\u{202f}000 bénéficiaires"
+        );
+        assert_eq!(
+            whole_numbers("1 283 573 personnes"),
+            "1\u{202f}283\u{202f}573 personnes"
+        );
+        assert_eq!(
+            whole_numbers("le 27 mars 2019 à Kita"),
+            "le 27 mars 2019 à Kita"
+        );
+        assert_eq!(whole_numbers("12 0000 et 12 00"), "12 0000 et 12 00");
+        assert_eq!(whole_numbers("Target: 5,000"), "Target: 5,000");
+    }
 }

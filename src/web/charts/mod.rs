@@ -18,6 +18,9 @@ mod pyramid;
 mod style;
 mod svg;
 
+/// Text measurement with the embedded DejaVu Sans, for other drawings (the map).
+pub use style::text_width;
+
 use crate::web::i18n::{Locale, format_number};
 
 /// What to draw.
