@@ -5,7 +5,9 @@
 //! serves the very same bytes of the overview page from nginx. wrk measures requests/s
 //! and p50/p99 latency of both: warm (rendered pages cached, as in production) and
 //! cold (every request renders the page: `REINTEGRA_PAGE_CACHE=0`). The figure is the
-//! ratio reintegra / nginx. It also prints the weight of every dashboard page.
+//! ratio reintegra / nginx. Requests to reintegra carry a programme account's bearer
+//! token, so each is authenticated and appended to the audit log, as in production.
+//! It also prints the weight of every dashboard page.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -36,13 +38,21 @@ fn require(tool: &str) {
     }
 }
 
-fn get(url: &str) -> Vec<u8> {
-    let out = Command::new("curl")
-        .args(["-s", "--fail", url])
-        .output()
-        .unwrap();
+/// `GET url` as the bench account (`auth` is the `Authorization` header, if any), with
+/// extra headers.
+fn get_with(url: &str, auth: Option<&str>, extra: &[&str]) -> Vec<u8> {
+    let mut curl = Command::new("curl");
+    curl.args(["-s", "--fail", url]);
+    for header in auth.iter().chain(extra) {
+        curl.args(["-H", header]);
+    }
+    let out = curl.output().unwrap();
     assert!(out.status.success(), "GET {url}");
     out.stdout
+}
+
+fn get(url: &str, auth: Option<&str>) -> Vec<u8> {
+    get_with(url, auth, &[])
 }
 
 fn wait_until_up(url: &str) {
@@ -79,11 +89,13 @@ fn to_ms(s: &str) -> f64 {
     }
 }
 
-fn wrk(url: &str) -> Wrk {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c32", "-d8s", "--latency", url])
-        .output()
-        .unwrap();
+fn wrk(url: &str, auth: Option<&str>) -> Wrk {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", "-c32", "-d8s", "--latency", url]);
+    if let Some(header) = auth {
+        command.args(["-H", header]);
+    }
+    let out = command.output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let mut w = Wrk {
         rps: 0.0,
@@ -166,6 +178,20 @@ fn build_data(work: &Path, scale: f64) -> PathBuf {
     data
 }
 
+/// The `Authorization` header of a programme account made for the benchmark: every
+/// request is authenticated and audited, as in production.
+fn bench_account(data: &Path) -> String {
+    use reintegra::access::{Role, UsersStore, dir};
+    let store = UsersStore::new(&dir(data));
+    store
+        .add("bench", Role::Programme, "a long bench passphrase")
+        .unwrap();
+    format!(
+        "Authorization: Bearer {}",
+        store.issue_token("bench").unwrap()
+    )
+}
+
 fn main() {
     require("wrk");
     require("nginx");
@@ -184,16 +210,20 @@ fn main() {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
         let data = build_data(&work, scale);
+        let auth = bench_account(&data);
+        let auth = Some(auth.as_str());
         let port = free_port();
         let warm = {
             let _server = start_reintegra(&data, port, true);
             let base = format!("http://127.0.0.1:{port}");
             let started = Instant::now();
-            let first = get(&format!("{base}/d/overview"));
+            let first = get(&format!("{base}/d/overview"), auth);
             let first_ms = started.elapsed().as_secs_f64() * 1000.0;
             std::fs::write(work.join("overview.html"), &first).unwrap();
             if scale == 1.0 || std::env::var("BENCH_WEIGHTS").is_ok() {
-                println!("page weight at scale {scale} (bytes, uncompressed):");
+                println!(
+                    "page weight at scale {scale} (bytes: uncompressed, then as sent with gzip and with br):"
+                );
                 for id in [
                     "overview",
                     "returns",
@@ -203,22 +233,25 @@ fn main() {
                     "ponam",
                 ] {
                     for lang in ["fr", "en"] {
-                        let body = get(&format!("{base}/d/{id}?lang={lang}"));
-                        println!("  /d/{id}?lang={lang}: {}", body.len());
+                        let url = format!("{base}/d/{id}?lang={lang}");
+                        let plain = get(&url, auth).len();
+                        let gzip = get_with(&url, auth, &["Accept-Encoding: gzip"]).len();
+                        let br = get_with(&url, auth, &["Accept-Encoding: br"]).len();
+                        println!("  /d/{id}?lang={lang}: {plain} / {gzip} / {br}");
                     }
                 }
             }
-            (wrk(&format!("{base}/d/overview")), first_ms)
+            (wrk(&format!("{base}/d/overview"), auth), first_ms)
         };
         let cold = {
             let port = free_port();
             let _server = start_reintegra(&data, port, false);
-            wrk(&format!("http://127.0.0.1:{port}/d/overview"))
+            wrk(&format!("http://127.0.0.1:{port}/d/overview"), auth)
         };
         let nginx = {
             let port = free_port();
             let _server = start_nginx(&work, port);
-            wrk(&format!("http://127.0.0.1:{port}/overview.html"))
+            wrk(&format!("http://127.0.0.1:{port}/overview.html"), None)
         };
         println!(
             "scale {scale}: overview page {} bytes; first request after start {:.1} ms",

@@ -16,7 +16,8 @@
 //! 5. [`snapshot`] writes those cells into a new immutable DuckDB file and switches
 //!    `published/CURRENT` to it atomically; readers only ever open published files.
 //!
-//! 6. [`web`] serves pages, charts and the API from the published snapshot only.
+//! 6. [`web`] serves pages, charts, the API and exports (CSV, XLSX, SVG, PNG, the PDF
+//!    briefing pack) from the published snapshot only.
 //!
 //! [`ingest`] runs steps 1–5 as the nightly job (lock, quarantine, publish);
 //! [`fixtures`] generates realistic extracts for demos, tests and benchmarks;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use reintegra::access::Role;
+use reintegra::web::dashboards::Dashboard;
 use reintegra::web::{Access, App, Settings};
 
 const PASSWORD: &str = "a long enough test passphrase";
@@ -146,15 +147,22 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
     let mut checked = 0;
     for route in reintegra::web::routes() {
         // Every dashboard for dashboard routes, the example otherwise.
-        let paths: Vec<String> = if route.access == Access::Dashboard {
+        // (Exports of a dashboard name one of its own panels.)
+        let paths: Vec<(String, Option<&Dashboard>)> = if route.access == Access::Dashboard {
             dashboards
                 .iter()
-                .map(|d| route.example.replace("returns", &d.id))
+                .map(|d| {
+                    let path = route
+                        .example
+                        .replace("returns", &d.id)
+                        .replace("by-region", &d.panels[0].id);
+                    (path, Some(d))
+                })
                 .collect()
         } else {
-            vec![route.example.to_string()]
+            vec![(route.example.to_string(), None)]
         };
-        for path in paths {
+        for (path, dashboard) in paths {
             let url = format!("{}{path}", s.base);
             let method = if route.path == "/logout" {
                 reqwest::Method::POST
@@ -199,11 +207,7 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
                 let allowed = match route.access {
                     Access::Open | Access::Reader => true,
                     Access::Admin => *role == Role::Admin,
-                    Access::Dashboard => dashboards
-                        .iter()
-                        .find(|d| path.ends_with(&d.id))
-                        .unwrap()
-                        .allows(*role),
+                    Access::Dashboard => dashboard.unwrap().allows(*role),
                 };
                 if allowed {
                     assert!(
@@ -590,6 +594,15 @@ async fn views_exports_api_calls_and_logins_are_audited_without_secrets() {
         .send()
         .await
         .unwrap();
+    let export = c
+        .get(format!(
+            "{}/d/returns/panels/by-region.xlsx?period=2018&lang=en",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status().as_u16(), 200);
     c.get(format!("{}/api/v1/measures/returns.csv?by=region", s.base))
         .bearer_auth(&token)
         .send()
@@ -617,6 +630,10 @@ async fn views_exports_api_calls_and_logins_are_audited_without_secrets() {
         && e.user.as_deref() == Some("auditor")
         && e.role.as_deref() == Some("admin")));
     assert!(find("view", &|e| e.path == "/d/returns"
+        && e.query.contains("period=2018")
+        && e.user.as_deref() == Some("auditor")));
+    assert!(find("export", &|e| e.path
+        == "/d/returns/panels/by-region.xlsx"
         && e.query.contains("period=2018")
         && e.user.as_deref() == Some("auditor")));
     assert!(find("api", &|e| e.path == "/api/v1/measures/returns.csv"

@@ -19,6 +19,8 @@ pub enum Problem {
         allowed: String,
     },
     NotFound,
+    /// The figures asked for exist, but are not published for these filters.
+    NotPublished,
     /// No snapshot has been published yet.
     NoSnapshot,
     /// Signing in is required.
@@ -27,6 +29,8 @@ pub enum Problem {
     Forbidden,
     /// A state-changing request from another site.
     CrossSite,
+    /// An export could not be produced (a bug: the cells were there).
+    ExportFailed,
 }
 
 pub struct AppError {
@@ -95,6 +99,22 @@ impl IntoResponse for AppError {
                 StatusCode::FORBIDDEN,
                 l.pick("Requête refusée", "Request refused").to_string(),
                 l.pick("Cette action doit être faite depuis les pages de reintegra.", "This action must be taken from reintegra's own pages.").to_string(),
+            ),
+            Problem::NotPublished => (
+                StatusCode::NOT_FOUND,
+                l.pick("Non publié pour ces filtres", "Not published for these filters").to_string(),
+                l.pick(
+                    "Pour protéger les personnes comptées, ce chiffre n'est publié que pour certaines combinaisons de filtres. Retirez un filtre pour l'obtenir.",
+                    "To protect the people counted, this figure is published for some combinations of filters only. Remove a filter to get it.",
+                ).to_string(),
+            ),
+            Problem::ExportFailed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                l.pick("Export impossible", "Export failed").to_string(),
+                l.pick(
+                    "Ce fichier n'a pas pu être produit. L'incident est consigné ; la page elle-même reste disponible.",
+                    "This file could not be produced. The failure is logged; the page itself is still available.",
+                ).to_string(),
             ),
             Problem::NoSnapshot => (
                 StatusCode::SERVICE_UNAVAILABLE,

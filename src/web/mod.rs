@@ -1,4 +1,4 @@
-//! web: the dashboard server — pages, charts, the API, health and metrics.
+//! web: the dashboard server — pages, charts, exports, the API, health and metrics.
 //!
 //! It reads only published snapshots (`DATA/published/`), read-only, and never opens
 //! the private store: no handler can leak a record, because no record is in what it
@@ -10,6 +10,7 @@ pub mod auth;
 pub mod charts;
 pub mod dashboards;
 pub mod error;
+pub mod exports;
 pub mod filters;
 pub mod i18n;
 pub mod labels;
@@ -23,6 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::{Extension, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -36,7 +38,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use auth::Viewer;
+use dashboards::Dashboard;
 use error::{AppError, Problem};
+use filters::{Filters, Options};
 use i18n::Locale;
 use pages::Page;
 use state::Live;
@@ -127,6 +131,18 @@ pub fn routes() -> Vec<Route> {
     vec![
         route("/", Access::Reader, "/", get(index)),
         route("/d/{id}", Access::Dashboard, "/d/returns", get(dashboard)),
+        route(
+            "/d/{id}/panels/{file}",
+            Access::Dashboard,
+            "/d/returns/panels/by-region.csv",
+            get(exports::panel),
+        ),
+        route(
+            "/d/{id}/briefing.pdf",
+            Access::Dashboard,
+            "/d/returns/briefing.pdf",
+            get(exports::briefing),
+        ),
         route(
             "/api/v1/measures",
             Access::Reader,
@@ -251,15 +267,37 @@ fn html_response(
     live: &Live,
     headers: &HeaderMap,
     key: &str,
-    body: String,
+    body: Bytes,
     set_lang: Option<Locale>,
     viewer: &Viewer,
+) -> Response {
+    // A page names its viewer (and holds their sign-out token): its tag does too.
+    let key = format!("{key}|{:?}|{:?}", viewer.user, viewer.csrf);
+    let mut response = snapshot_response(live, headers, &key, body, "text/html; charset=utf-8");
+    if let Some(l) = set_lang
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.code()
+        ))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A response derived from the snapshot (a page or an export), with an ETag made of
+/// the snapshot id and the request's state (`key`); `304 Not Modified` when the
+/// client already has it.
+fn snapshot_response(
+    live: &Live,
+    headers: &HeaderMap,
+    key: &str,
+    body: Bytes,
+    content_type: &'static str,
 ) -> Response {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut hasher);
-    viewer.user.hash(&mut hasher);
-    viewer.csrf.hash(&mut hasher);
     let etag = format!("\"{}-{:016x}\"", live.snapshot.id, hasher.finish());
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
@@ -268,7 +306,7 @@ fn html_response(
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
     };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -282,14 +320,6 @@ fn html_response(
         header::VARY,
         HeaderValue::from_static("Cookie, Accept-Language"),
     );
-    if let Some(l) = set_lang
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            l.code()
-        ))
-    {
-        h.insert(header::SET_COOKIE, v);
-    }
     response
 }
 
@@ -336,6 +366,61 @@ pub(crate) fn page_start(
     Ok((locale, set, live))
 }
 
+/// A dashboard request checked at the door: its language, the snapshot it reads, the
+/// dashboard and its filters. Pages and exports go through the same rules.
+struct DashboardRequest {
+    live: Arc<Live>,
+    /// Index into `Shared::dashboards`.
+    dashboard: usize,
+    locale: Locale,
+    /// Whether `?lang=` chose the language (pages then remember it in a cookie).
+    lang_given: bool,
+    options: Options,
+    filters: Filters,
+}
+
+impl DashboardRequest {
+    fn parse(
+        shared: &Arc<Shared>,
+        id: &str,
+        query: &[(String, String)],
+        headers: &HeaderMap,
+    ) -> Result<DashboardRequest, AppError> {
+        let (locale, lang_given, live) = page_start(shared, query, headers)?;
+        let fail = |problem| AppError::page(problem, locale, shared, Some(live.clone()));
+        let dashboard = shared
+            .dashboards
+            .iter()
+            .position(|d| d.id == id)
+            .ok_or_else(|| fail(Problem::NotFound))?;
+        let d = &shared.dashboards[dashboard];
+        let options = live.options.get(&d.id).cloned().unwrap_or_default();
+        let filters = filters::parse(query, d, &options).map_err(|b| {
+            fail(Problem::BadParameter {
+                name: b.name,
+                allowed: b.allowed,
+            })
+        })?;
+        Ok(DashboardRequest {
+            live,
+            dashboard,
+            locale,
+            lang_given,
+            options,
+            filters,
+        })
+    }
+
+    fn dashboard<'a>(&self, shared: &'a Shared) -> &'a Dashboard {
+        &shared.dashboards[self.dashboard]
+    }
+
+    /// An error page for this request.
+    fn fail(&self, shared: &Arc<Shared>, problem: Problem) -> AppError {
+        AppError::page(problem, self.locale, shared, Some(self.live.clone()))
+    }
+}
+
 async fn index(
     State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
@@ -355,7 +440,7 @@ async fn index(
         ));
     }
     let page = page_for(&shared, &live, &viewer, locale, "/", "");
-    let body = pages::index(&page).into_string();
+    let body = Bytes::from(pages::index(&page).into_string());
     let key = format!("index|{}|{}", locale.code(), viewer.role.code());
     Ok(html_response(
         &live,
@@ -374,20 +459,9 @@ async fn dashboard(
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (locale, set, live) = page_start(&shared, &query, &headers)?;
-    let fail = |problem| AppError::page(problem, locale, &shared, Some(live.clone()));
-    let d = shared
-        .dashboards
-        .iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| fail(Problem::NotFound))?;
-    let options = live.options.get(&d.id).cloned().unwrap_or_default();
-    let filters = filters::parse(&query, d, &options).map_err(|b| {
-        fail(Problem::BadParameter {
-            name: b.name,
-            allowed: b.allowed,
-        })
-    })?;
+    let request = DashboardRequest::parse(&shared, &id, &query, &headers)?;
+    let (live, locale, filters) = (&request.live, request.locale, &request.filters);
+    let d = request.dashboard(&shared);
     let filters_query = filters
         .query(Locale::Fr)
         .trim_start_matches('?')
@@ -398,7 +472,7 @@ async fn dashboard(
     // The dashboard's content is the same for every viewer: rendered once, kept.
     let main = live.page(
         key.clone(),
-        || pages::dashboard_main(&page, d, &filters, &options).into_string(),
+        || pages::dashboard_main(&page, d, filters, &request.options).into_string(),
         &shared.metrics,
         shared.settings.cache_pages,
     );
@@ -407,15 +481,16 @@ async fn dashboard(
         &page,
         title,
         Some(&d.id),
-        maud::PreEscaped(main.as_str().to_owned()),
+        maud::PreEscaped(std::str::from_utf8(&main).unwrap_or_default().to_owned()),
     )
     .into_string();
+    let body = Bytes::from(body);
     Ok(html_response(
-        &live,
+        live,
         &headers,
         &key,
         body,
-        set.then_some(locale),
+        request.lang_given.then_some(locale),
         &viewer,
     ))
 }

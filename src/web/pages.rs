@@ -7,6 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::auth::Viewer;
 use super::charts::{self, Chart, ChartKind, Point, Series, Target};
 use super::dashboards::{Dashboard, Panel, PanelKind};
+use super::exports::{self, Format};
 use super::filters::{Filters, Options, place_level};
 use super::i18n::{Locale, format_date, format_number, format_period};
 use super::labels;
@@ -170,18 +171,29 @@ pub fn dashboard_main(
     options: &Options,
 ) -> Markup {
     let title = page.locale.pick(&d.title.fr, &d.title.en);
+    let briefing = format!(
+        "/d/{}/briefing.pdf{}",
+        d.id,
+        exports::query(filters, page.locale)
+    );
     html! {
         h1 { (title) }
         p.lead { (whole_numbers(page.locale.pick(&d.summary.fr, &d.summary.en))) }
         (freshness(page))
+        p.briefing {
+            a href=(briefing) type="application/pdf" {
+                (page.t("Dossier de briefing (PDF)", "Briefing pack (PDF)"))
+            }
+            " " span { (page.t("– titre, date des données, filtres, graphiques et chiffres clés, note de protection des données et tableau PONAM, prêt à imprimer.", "– title, data date, filters, charts and key figures, data protection note and PONAM table, ready to print.")) }
+        }
         @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
         @if !filters.is_empty() { p.applied { (page.t("Filtres : ", "Filters: ")) (describe_filters(filters, page.locale)) } }
         div.kpis {
-            @for p in d.panels.iter().filter(|p| p.kind == PanelKind::Kpi) { (kpi(page, p, filters)) }
+            @for p in d.panels.iter().filter(|p| p.kind == PanelKind::Kpi) { (kpi(page, d, p, filters)) }
         }
         div.panels {
             @for p in d.panels.iter().filter(|p| p.kind != PanelKind::Kpi) {
-                @if p.kind == PanelKind::Ponam { (ponam(page, d, p)) } @else { (chart_panel(page, p, filters)) }
+                @if p.kind == PanelKind::Ponam { (ponam(page, d, p, filters)) } @else { (chart_panel(page, d, p, filters)) }
             }
         }
     }
@@ -323,7 +335,66 @@ fn unavailable_text(page: &Page<'_>, why: &Unavailable) -> String {
     }
 }
 
-fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
+/// The download links of a panel, carrying the page's filters and language: tables
+/// always, images for charts and maps.
+fn export_links(page: &Page<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
+    let query = exports::query(filters, page.locale);
+    let href = |format: Format| {
+        format!(
+            "/d/{}/panels/{}.{}{}",
+            d.id,
+            p.id,
+            format.extension(),
+            query
+        )
+    };
+    let title = page.locale.pick(&p.title.fr, &p.title.en);
+    let mut links: Vec<(String, &str, String)> = vec![
+        (
+            href(Format::Csv { semicolon: false }),
+            "CSV",
+            page.t("CSV, séparateur virgule", "CSV, comma-separated")
+                .to_string(),
+        ),
+        (
+            format!("{}&sep=semicolon", href(Format::Csv { semicolon: true })),
+            "CSV (;)",
+            page.t(
+                "CSV pour Excel en français, séparateur point-virgule",
+                "CSV for French Excel, semicolon-separated",
+            )
+            .to_string(),
+        ),
+        (
+            href(Format::Xlsx),
+            "XLSX",
+            page.t("Classeur Excel", "Excel workbook").to_string(),
+        ),
+    ];
+    if exports::has_image(p.kind) {
+        links.push((
+            href(Format::Svg),
+            "SVG",
+            page.t("Image vectorielle", "Vector image").to_string(),
+        ));
+        links.push((
+            href(Format::Png),
+            "PNG",
+            page.t("Image PNG", "PNG image").to_string(),
+        ));
+    }
+    html! {
+        p.exports {
+            (page.t("Télécharger : ", "Download: "))
+            @for (i, (href, text, what)) in links.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(href) aria-label={ (text) " – " (what) " – " (title) } { (text) }
+            }
+        }
+    }
+}
+
+fn kpi(page: &Page<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
     let l = page.locale;
     let result = panels::figures(page.snapshot, p, filters, l);
     html! {
@@ -349,6 +420,7 @@ fn kpi(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
                 Err(why) => { p.unavailable { (unavailable_text(page, why)) } }
             }
             p.desc { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
+            @if result.is_ok() { (export_links(page, d, p, filters)) }
         }
     }
 }
@@ -388,7 +460,8 @@ pub fn chart_of(
         id: String::new(),
         kind: match p.kind {
             PanelKind::Line => ChartKind::Line,
-            PanelKind::Pyramid => ChartKind::Pyramid,
+            // A filter on the series (e.g. sex) leaves one side: plain bars then.
+            PanelKind::Pyramid if figures.series.len() == 2 => ChartKind::Pyramid,
             _ => ChartKind::Bars,
         },
         title: l.pick(&p.title.fr, &p.title.en).to_string(),
@@ -451,7 +524,7 @@ pub fn panel_svg(page: &Page<'_>, p: &Panel, figures: &Figures) -> String {
     charts::render(&chart).unwrap_or_default()
 }
 
-fn chart_panel(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
+fn chart_panel(page: &Page<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
     let l = page.locale;
     let result = panels::figures(page.snapshot, p, filters, l);
     html! {
@@ -468,6 +541,7 @@ fn chart_panel(page: &Page<'_>, p: &Panel, filters: &Filters) -> Markup {
                         summary { (page.t("Tableau des valeurs", "Table of values")) }
                         (table(page, figures))
                     }
+                    (export_links(page, d, p, filters))
                 }
                 Ok(_) => { p.unavailable { (page.t("Aucune donnée publiée pour ces filtres.", "No figure published for these filters.")) } }
                 Err(why) => { p.unavailable { (unavailable_text(page, why)) } }
@@ -503,7 +577,7 @@ pub fn table(page: &Page<'_>, figures: &Figures) -> Markup {
     }
 }
 
-fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
+fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
     let l = page.locale;
     let threshold = page.snapshot.threshold();
     // Narrow screens show each row as a card, each value after its column name.
@@ -547,6 +621,7 @@ fn ponam(page: &Page<'_>, d: &Dashboard, p: &Panel) -> Markup {
                     }
                 }
             }
+            (export_links(page, d, p, filters))
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The server's state: the dashboards, the snapshot being served (swapped atomically
-//! when `CURRENT` changes) and, per snapshot, a cache of rendered pages.
+//! when `CURRENT` changes) and, per snapshot, a cache of rendered pages and exports.
 //!
 //! A request holds an `Arc` of the snapshot it started with, so a switch never fails a
 //! request in flight; the old snapshot is dropped when its last request ends.
@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+
+use axum::body::Bytes;
 
 use super::dashboards::{self, Dashboard};
 use super::filters::Options;
@@ -23,7 +25,7 @@ pub struct Settings {
     pub dashboards: PathBuf,
     /// How often `CURRENT` is checked for a new snapshot.
     pub poll: Duration,
-    /// Keep rendered pages per snapshot (off only to measure rendering).
+    /// Keep rendered pages and exports per snapshot (off only to measure rendering).
     pub cache_pages: bool,
     /// Let anonymous visitors open dashboards that list the `public` role.
     pub public: bool,
@@ -51,11 +53,20 @@ pub struct Live {
     pub snapshot: Snapshot,
     /// Filter values each dashboard offers, by dashboard id.
     pub options: HashMap<String, Options>,
-    pages: Mutex<HashMap<String, Arc<String>>>,
+    rendered: Mutex<Rendered>,
 }
 
-/// Rendered pages kept per snapshot (bounded: the cache is emptied when full).
-const PAGE_CACHE_LIMIT: usize = 4096;
+/// Rendered pages and exports kept per snapshot, by request key. Bounded in entries
+/// and in bytes (PDF and PNG exports weigh far more than pages): when either limit
+/// would be passed, the cache is emptied and fills again.
+#[derive(Default)]
+struct Rendered {
+    entries: HashMap<String, Bytes>,
+    bytes: usize,
+}
+
+const CACHE_ENTRY_LIMIT: usize = 4096;
+const CACHE_BYTE_LIMIT: usize = 256 << 20;
 
 impl Live {
     fn new(snapshot: Snapshot, dashboards: &[Dashboard]) -> Result<Live, DefinitionErrors> {
@@ -67,7 +78,7 @@ impl Live {
         Ok(Live {
             snapshot,
             options,
-            pages: Mutex::new(HashMap::new()),
+            rendered: Mutex::new(Rendered::default()),
         })
     }
 
@@ -78,27 +89,54 @@ impl Live {
         render: impl FnOnce() -> String,
         metrics: &Metrics,
         enabled: bool,
-    ) -> Arc<String> {
-        if !enabled {
-            return Arc::new(render());
+    ) -> Bytes {
+        match self.cached(
+            key,
+            || Ok::<_, std::convert::Infallible>(render().into_bytes()),
+            metrics,
+            enabled,
+        ) {
+            Ok(body) => body,
+            Err(never) => match never {},
         }
-        if let Some(page) = self
-            .pages
+    }
+
+    /// The bytes of a page or an export from the cache, or rendered now and kept. A
+    /// failed rendering is not kept.
+    pub fn cached<E>(
+        &self,
+        key: String,
+        render: impl FnOnce() -> Result<Vec<u8>, E>,
+        metrics: &Metrics,
+        enabled: bool,
+    ) -> Result<Bytes, E> {
+        if !enabled {
+            return render().map(Bytes::from);
+        }
+        if let Some(body) = self
+            .rendered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .entries
             .get(&key)
         {
             metrics.cache(true);
-            return page.clone();
+            return Ok(body.clone());
         }
         metrics.cache(false);
-        let page = Arc::new(render());
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.len() >= PAGE_CACHE_LIMIT {
-            pages.clear();
+        let body = Bytes::from(render()?);
+        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if rendered.entries.len() >= CACHE_ENTRY_LIMIT
+            || rendered.bytes + body.len() > CACHE_BYTE_LIMIT
+        {
+            rendered.entries.clear();
+            rendered.bytes = 0;
         }
-        pages.insert(key, page.clone());
-        page
+        if let Some(old) = rendered.entries.insert(key, body.clone()) {
+            rendered.bytes -= old.len();
+        }
+        rendered.bytes += body.len();
+        Ok(body)
     }
 }
 

@@ -15,8 +15,8 @@ mod axis;
 mod bars;
 mod line;
 mod pyramid;
-mod style;
-mod svg;
+pub(crate) mod style;
+pub(crate) mod svg;
 
 /// Text measurement with the embedded DejaVu Sans, for other drawings (the map).
 pub use style::text_width;
