@@ -142,12 +142,27 @@ fn start_reintegra(data: &Path, port: u16, cache: bool) -> Server {
     server
 }
 
-fn start_nginx(root: &Path, port: u16) -> Server {
+/// Serves `page` as `/overview.html` from nginx. Its folder is under the system temp
+/// folder, readable by everyone: run as root, nginx's workers drop to an unprivileged
+/// user that cannot enter a home folder.
+fn start_nginx(page: &[u8], port: u16) -> Server {
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::env::temp_dir().join(format!("reintegra-bench-nginx-{port}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(root.join("overview.html"), page).unwrap();
+    std::fs::set_permissions(
+        root.join("overview.html"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let root = root.as_path();
     let conf = root.join("nginx.conf");
     let mut f = std::fs::File::create(&conf).unwrap();
     write!(
         f,
-        "daemon off; worker_processes 1; pid {dir}/nginx.pid; error_log {dir}/error.log;
+        "daemon off; worker_processes auto; pid {dir}/nginx.pid; error_log {dir}/error.log;
 events {{ worker_connections 1024; }}
 http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir}; uwsgi_temp_path {dir}; scgi_temp_path {dir};
@@ -184,7 +199,7 @@ fn bench_account(data: &Path) -> String {
     use reintegra::access::{Role, UsersStore, dir};
     let store = UsersStore::new(&dir(data));
     store
-        .add("bench", Role::Programme, "a long bench passphrase")
+        .add("bench", Role::Programme, "a long measuring passphrase")
         .unwrap();
     format!(
         "Authorization: Bearer {}",
@@ -250,7 +265,8 @@ fn main() {
         };
         let nginx = {
             let port = free_port();
-            let _server = start_nginx(&work, port);
+            let page = std::fs::read(work.join("overview.html")).unwrap();
+            let _server = start_nginx(&page, port);
             wrk(&format!("http://127.0.0.1:{port}/overview.html"), None)
         };
         println!(

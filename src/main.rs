@@ -252,8 +252,8 @@ fn run(command: Command) -> anyhow::Result<u8> {
             let data = demo_ingest(&dir, &fixtures, queries, policy)?;
             let password = demo_account(&data)?;
             let banner = format!(
-                "demo data in {}\nsign in as: demo (administrator)\npassword:   {password}",
-                dir.display()
+                "data folder: {} (for `reintegra users|audit --data`)\nsign in as: demo (administrator)\npassword:   {password}",
+                data.display()
             );
             serve(web::Settings::new(data, dashboards), bind, Some(banner))
         }

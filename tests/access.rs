@@ -357,6 +357,43 @@ async fn login_and_logout() {
 }
 
 #[tokio::test]
+async fn each_reader_sees_their_own_name_and_token_on_shared_pages() {
+    // Pages and their frames are kept per role; the name and the sign-out token are
+    // the reader's own.
+    let (s, _dir) = own_server(false).await;
+    let mut seen = Vec::new();
+    for name in ["awa", "binta"] {
+        add_user(&s.data, name, Role::Donor);
+        let c = client();
+        assert_eq!(
+            login(&c, &s.base, name, PASSWORD).await.status().as_u16(),
+            303
+        );
+        let html = c
+            .get(format!("{}/d/returns?period=2018", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        assert_eq!(csrf.len(), 32, "{csrf}");
+        assert!(html.contains(&format!("<strong>{name}</strong>")));
+        seen.push((name, csrf, html));
+    }
+    let (awa, binta) = (&seen[0], &seen[1]);
+    assert_ne!(awa.1, binta.1);
+    assert!(!binta.2.contains("<strong>awa</strong>") && !binta.2.contains(&awa.1));
+    assert!(!awa.2.contains('\u{e000}') && !awa.2.contains("reintegra:main"));
+}
+
+#[tokio::test]
 async fn login_attempts_are_rate_limited_per_account_and_per_address() {
     let (s, _dir) = own_server(false).await;
     add_user(&s.data, "moussa", Role::Programme);

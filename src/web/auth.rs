@@ -160,6 +160,11 @@ impl Auth {
         self.audit.record(entry);
     }
 
+    /// Waits until the audit entries recorded so far are written (before exiting).
+    pub fn flush_audit(&self) -> bool {
+        self.audit.flush(Duration::from_secs(5))
+    }
+
     /// The viewer of a request: a bearer token, else a live session cookie.
     pub fn identify(&self, headers: &HeaderMap) -> Viewer {
         let users = self.users();

@@ -82,9 +82,16 @@ impl App {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        // The last requests' audit entries reach the file before the process ends.
+        let shared = self.shared.clone();
+        let flushed = tokio::task::spawn_blocking(move || shared.auth.flush_audit()).await;
+        if !matches!(flushed, Ok(true)) {
+            tracing::error!("the audit log could not be flushed before exit");
+        }
+        served
     }
 }
 
@@ -375,7 +382,7 @@ struct DashboardRequest {
     locale: Locale,
     /// Whether `?lang=` chose the language (pages then remember it in a cookie).
     lang_given: bool,
-    options: Options,
+    options: Arc<Options>,
     filters: Filters,
 }
 
@@ -476,15 +483,20 @@ async fn dashboard(
         &shared.metrics,
         shared.settings.cache_pages,
     );
+    // So is its frame for every viewer of the same role.
     let title = locale.pick(&d.title.fr, &d.title.en);
-    let body = pages::layout(
-        &page,
-        title,
-        Some(&d.id),
-        maud::PreEscaped(std::str::from_utf8(&main).unwrap_or_default().to_owned()),
-    )
-    .into_string();
-    let body = Bytes::from(body);
+    let frame = live.page(
+        format!(
+            "frame|{key}|{}|{}|{}",
+            viewer.role.code(),
+            viewer.user.is_some(),
+            viewer.csrf.is_some()
+        ),
+        || pages::frame(&page, title, Some(&d.id)),
+        &shared.metrics,
+        shared.settings.cache_pages,
+    );
+    let body = pages::fill(&frame, &main, &viewer);
     Ok(html_response(
         live,
         &headers,

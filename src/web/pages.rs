@@ -2,6 +2,7 @@
 //! Pages need no JavaScript; charts are inline SVG with their table of values behind a
 //! `<details>`, and every page carries the disclosure note of the snapshot's policy.
 
+use axum::body::Bytes;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::auth::Viewer;
@@ -42,6 +43,54 @@ impl Page<'_> {
 }
 
 pub const STYLESHEET: &str = concat!("/static/app.css?v=", env!("CARGO_PKG_VERSION"));
+
+/// Stand for the content, the viewer's name and their sign-out token while a frame is
+/// rendered for later filling. Private-use characters and a comment: no escaped text
+/// can contain them.
+const CONTENT_MARK: &str = "<!--reintegra:main-->";
+const USER_MARK: &str = "\u{e000}user\u{e000}";
+const CSRF_MARK: &str = "\u{e000}csrf\u{e000}";
+
+/// The frame of a page for every viewer of the same role (signed in or not), with marks
+/// where `fill` puts the content and the viewer's own name and token: it depends on
+/// the language, the role, the dashboard and the filters, so it can be kept per
+/// snapshot like the content.
+pub fn frame(page: &Page<'_>, title: &str, current: Option<&str>) -> String {
+    let marked = Viewer {
+        user: page.viewer.user.as_ref().map(|_| USER_MARK.to_string()),
+        role: page.viewer.role,
+        csrf: page.viewer.csrf.as_ref().map(|_| CSRF_MARK.to_string()),
+    };
+    let page = Page {
+        snapshot: page.snapshot,
+        dashboards: page.dashboards.clone(),
+        viewer: &marked,
+        locale: page.locale,
+        path: page.path,
+        filters_query: page.filters_query,
+    };
+    layout(&page, title, current, PreEscaped(CONTENT_MARK.to_string())).into_string()
+}
+
+/// A frame from `frame` filled with rendered content and this viewer's name and token.
+pub fn fill(frame: &[u8], content: &[u8], viewer: &Viewer) -> Bytes {
+    let frame = std::str::from_utf8(frame).unwrap_or_default();
+    let (head, tail) = frame.split_once(CONTENT_MARK).unwrap_or((frame, ""));
+    let user = viewer
+        .user
+        .as_deref()
+        .map(|u| html! { (u) }.into_string())
+        .unwrap_or_default();
+    let head = head.replace(USER_MARK, &user).replace(
+        CSRF_MARK,
+        &html! { (viewer.csrf.as_deref().unwrap_or("")) }.into_string(),
+    );
+    let mut body = Vec::with_capacity(head.len() + content.len() + tail.len());
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(content);
+    body.extend_from_slice(tail.as_bytes());
+    Bytes::from(body)
+}
 
 /// The frame of every page.
 pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup) -> Markup {

@@ -52,7 +52,7 @@ impl Settings {
 pub struct Live {
     pub snapshot: Snapshot,
     /// Filter values each dashboard offers, by dashboard id.
-    pub options: HashMap<String, Options>,
+    pub options: HashMap<String, Arc<Options>>,
     rendered: Mutex<Rendered>,
 }
 
@@ -73,7 +73,7 @@ impl Live {
         dashboards::validate(dashboards, &snapshot.measures)?;
         let options = dashboards
             .iter()
-            .map(|d| (d.id.clone(), Options::of(d, &snapshot)))
+            .map(|d| (d.id.clone(), Arc::new(Options::of(d, &snapshot))))
             .collect();
         Ok(Live {
             snapshot,
