@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use reintegra::access::Role;
 use reintegra::web::dashboards::Dashboard;
-use reintegra::web::{Access, App, Settings};
+use reintegra::web::{Access, Settings};
 
 const PASSWORD: &str = "a long enough test passphrase";
 
@@ -41,7 +41,7 @@ static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| {
 struct Server {
     base: String,
     data: PathBuf,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: Running,
 }
 
 /// A client that keeps cookies and does not follow redirects.
@@ -59,18 +59,11 @@ async fn start(data: PathBuf, public: bool) -> Server {
         .unwrap();
     let mut settings = Settings::new(data.clone(), dashboards);
     settings.public = public;
-    let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async {
-        let _ = rx.await;
-    }));
+    let server = start_server(settings).await;
     Server {
-        base,
+        base: server.base.clone(),
         data,
-        _stop: tx,
+        _server: server,
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx};
 use common::*;
-use reintegra::web::{App, Settings};
+use reintegra::web::Settings;
 
 /// A data folder built once from the committed fixtures (read-only for the tests).
 static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("exports-data"));
@@ -20,7 +20,7 @@ static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("exports-data"));
 struct TestApp {
     base: String,
     client: reqwest::Client,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _server: Running,
 }
 
 /// A response's status, headers and body.
@@ -84,27 +84,11 @@ async fn spawn_app_with(cache: bool) -> TestApp {
         cache_pages: cache,
         ..Settings::new(data, repo().join("dashboards"))
     };
-    let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("the server starts");
-    let base = format!("http://{}", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async {
-        let _ = rx.await;
-    }));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
+    let server = start_server(settings).await;
     TestApp {
-        base,
-        client,
-        _shutdown: tx,
+        base: server.base.clone(),
+        client: bearer_client(&token, reqwest::redirect::Policy::default()),
+        _server: server,
     }
 }
 
@@ -456,14 +440,8 @@ async fn a_pack_shows_only_what_its_reader_may_open() {
         public: true,
         ..Settings::new(data, repo().join("dashboards"))
     };
-    let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.local_addr());
-    let (_tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async {
-        let _ = rx.await;
-    }));
+    let server = start_server(settings).await;
+    let base = &server.base;
     let visitor = reqwest::Client::new();
     let got = visitor
         .get(format!("{base}/d/overview/briefing.pdf"))

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use common::*;
-use reintegra::web::{App, Settings};
+use reintegra::web::Settings;
 
 /// A data folder built once from the committed fixtures (read-only for the tests).
 static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("server-data"));
@@ -16,7 +16,7 @@ static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("server-data"));
 struct TestApp {
     base: String,
     client: reqwest::Client,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _server: Running,
 }
 
 impl TestApp {
@@ -41,28 +41,11 @@ async fn spawn_app_on(data: PathBuf) -> TestApp {
         poll: Duration::from_millis(100),
         ..settings
     };
-    let app = App::build(settings, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("the server starts");
-    let base = format!("http://{}", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async {
-        let _ = rx.await;
-    }));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap();
+    let server = start_server(settings).await;
     TestApp {
-        base,
-        client,
-        _shutdown: tx,
+        base: server.base.clone(),
+        client: bearer_client(&token, reqwest::redirect::Policy::none()),
+        _server: server,
     }
 }
 

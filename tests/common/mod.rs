@@ -195,3 +195,35 @@ pub fn built_data(name: &str) -> PathBuf {
     reintegra::ingest::run(&options).unwrap();
     dir.join("data")
 }
+
+/// A server started in the test's runtime on a free port; it stops when dropped.
+pub struct Running {
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn start_server(settings: reintegra::web::Settings) -> Running {
+    let app = reintegra::web::App::build(settings, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the server starts");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    Running { base, _stop: stop }
+}
+
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn bearer_client(token: &str, redirects: reqwest::redirect::Policy) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .redirect(redirects)
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
