@@ -512,6 +512,17 @@ async fn tokens_and_account_changes_take_effect_while_the_server_runs() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    // A page fetched with a token names the account; there is no session to sign out of.
+    let page = c
+        .get(format!("{}/d/returns", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<strong>script</strong>") && !page.contains("action=\"/logout\""));
     assert_eq!(
         c.get(format!("{}/api/v1/measures", s.base))
             .bearer_auth("rtk_forged")

@@ -129,9 +129,12 @@ pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup)
                     div.account {
                         @if let Some(user) = &page.viewer.user {
                             span { (page.t("Connecté : ", "Signed in: ")) strong { (user) } " (" (role_name(page.viewer.role, page.locale)) ")" }
-                            form.logout method="post" action="/logout" {
-                                input type="hidden" name="csrf" value=(page.viewer.csrf.as_deref().unwrap_or(""));
-                                button type="submit" { (page.t("Se déconnecter", "Sign out")) }
+                            // A script with a bearer token has no session to end.
+                            @if let Some(csrf) = &page.viewer.csrf {
+                                form.logout method="post" action="/logout" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button type="submit" { (page.t("Se déconnecter", "Sign out")) }
+                                }
                             }
                         } @else {
                             a href={ "/login?next=" (super::filters::percent(page.path)) } { (page.t("Se connecter", "Sign in")) }
