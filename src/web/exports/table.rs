@@ -389,20 +389,17 @@ pub fn xlsx(table: &Table, stamp: &Stamp) -> Result<Vec<u8>, XlsxError> {
     let sheet = workbook.add_worksheet();
     sheet.set_name(l.pick("Chiffres", "Figures"))?;
     sheet.write_string_with_format(0, 0, &table.title, &title)?;
-    let as_of = stamp.data_as_of.as_deref().unwrap_or("–");
     sheet.write_string_with_format(
         1,
         0,
-        match l {
-            Locale::Fr => format!(
-                "{} · Filtres : {} · Données au {as_of} · Notes et protection des données : feuille « Notes »",
-                stamp.dashboard, stamp.filters
-            ),
-            Locale::En => format!(
-                "{} · Filters: {} · Data as of {as_of} · Notes and data protection: sheet “Notes”",
-                stamp.dashboard, stamp.filters
-            ),
-        },
+        format!(
+            "{} · {}",
+            stamp.summary(),
+            l.pick(
+                "Notes et protection des données : feuille « Notes »",
+                "Notes and data protection: sheet “Notes”"
+            )
+        ),
         &stamp_format,
     )?;
     let header_row = 3;
