@@ -203,7 +203,9 @@ fn bench_account(data: &Path) -> String {
         .unwrap();
     format!(
         "Authorization: Bearer {}",
-        store.issue_token("bench").unwrap()
+        store
+            .issue_token("bench", reintegra::access::TOKEN_LIFETIME)
+            .unwrap()
     )
 }
 

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use reintegra::access::{self, AuditLog, Entry, Role, UsersStore};
+use reintegra::access::commands::{self, AuditQuery, UsersCommand};
+use reintegra::access::{Revoke, Role};
 use reintegra::{check, fixtures, ingest, web};
 
 #[derive(Parser)]
@@ -56,6 +57,10 @@ enum Command {
         /// Wait for a running ingest to finish instead of exiting.
         #[arg(long)]
         wait: bool,
+        /// Delete quarantined files (they may hold identifying data) and their reports
+        /// this long after they were quarantined, e.g. 30d or 12h.
+        #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+        purge_quarantine_after: std::time::Duration,
     },
     /// Check extract files, measure files (*.sql) or dashboard files (*.toml) — or a
     /// folder of them — without loading anything.
@@ -76,9 +81,13 @@ enum Command {
         /// Let visitors who are not signed in open dashboards open to the `public` role.
         #[arg(long)]
         public: bool,
-        /// Mark session cookies Secure (when served over TLS by a proxy).
+        /// Served over TLS by a proxy: cookies Secure with the __Host- prefix, and HSTS.
         #[arg(long)]
         secure_cookies: bool,
+        /// A proxy network whose X-Forwarded-For / X-Forwarded-Proto are believed
+        /// (repeatable, e.g. 127.0.0.1/32); from anyone else they are ignored.
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxy: Vec<ipnet::IpNet>,
     },
     /// Manage the accounts that may sign in (works while the server runs).
     Users {
@@ -87,14 +96,18 @@ enum Command {
         #[arg(long, env = "REINTEGRA_DATA", global = true)]
         data: Option<PathBuf>,
     },
-    /// Print the audit log: who saw what, and when.
+    /// Print the audit log: who saw what, and when (`audit verify` checks its chain).
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
-        #[arg(long, env = "REINTEGRA_DATA")]
-        data: PathBuf,
+        #[command(subcommand)]
+        check: Option<AuditAction>,
+        #[arg(long, env = "REINTEGRA_DATA", global = true)]
+        data: Option<PathBuf>,
         /// Only this user's entries.
         #[arg(long)]
         user: Option<String>,
-        /// Only this action (view, api, export, login, logout, denied, admin, account).
+        /// Only this action (view, api, export, login, logout, denied, admin, account,
+        /// unmatched, audit).
         #[arg(long)]
         action: Option<String>,
         /// The last N entries.
@@ -123,6 +136,13 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum AuditAction {
+    /// Check that no entry was edited, inserted or removed (exit 1 at the first
+    /// broken link, naming the file and line).
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum UsersAction {
     /// Add an account (prompts for the password when --password is not given).
     Add {
@@ -144,7 +164,23 @@ enum UsersAction {
         password: Option<String>,
     },
     /// Print a new bearer token for scripts (`Authorization: Bearer …`).
-    Token { name: String },
+    Token {
+        name: String,
+        /// How long the token works, e.g. 90d (the default), 30d, 12h.
+        #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
+        expires: std::time::Duration,
+    },
+    /// List an account's tokens: id, created, last used, expiry.
+    Tokens { name: String },
+    /// Revoke an account's tokens at once: all of them, or one by id.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["all", "token"])))]
+    Revoke {
+        name: String,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_name = "ID")]
+        token: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -197,11 +233,13 @@ fn run(command: Command) -> anyhow::Result<u8> {
             policy,
             keep,
             wait,
+            purge_quarantine_after,
         } => {
             let mut options = ingest::Options::new(inbox, data, queries);
             options.policy = policy;
             options.keep = keep;
             options.wait = wait;
+            options.purge_quarantine_after = purge_quarantine_after;
             let summary = ingest::run(&options)?;
             for file in &summary.files {
                 println!("{}", describe(file));
@@ -234,10 +272,12 @@ fn run(command: Command) -> anyhow::Result<u8> {
             dashboards,
             public,
             secure_cookies,
+            trusted_proxy,
         } => {
             let mut settings = web::Settings::new(data, dashboards);
             settings.public = public;
             settings.secure_cookies = secure_cookies;
+            settings.trusted_proxies = trusted_proxy;
             serve(settings, bind, None)
         }
         Command::Demo {
@@ -250,7 +290,7 @@ fn run(command: Command) -> anyhow::Result<u8> {
         } => {
             let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("reintegra-demo"));
             let data = demo_ingest(&dir, &fixtures, queries, policy)?;
-            let password = demo_account(&data)?;
+            let password = commands::demo_account(&data)?;
             let banner = format!(
                 "data folder: {} (for `reintegra users|audit --data`)\nsign in as: demo (administrator)\npassword:   {password}",
                 data.display()
@@ -262,45 +302,27 @@ fn run(command: Command) -> anyhow::Result<u8> {
             users(&data, action)
         }
         Command::Audit {
+            check,
             data,
             user,
             action,
             last,
             json,
         } => {
-            let entries = AuditLog::new(&access::dir(&data)).read()?;
-            let mut shown: Vec<&Entry> = entries
-                .iter()
-                .filter(|e| user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u)))
-                .filter(|e| action.as_deref().is_none_or(|a| e.action == a))
-                .collect();
-            if let Some(n) = last {
-                shown = shown.split_off(shown.len().saturating_sub(n));
+            let data = data.context("--data (or REINTEGRA_DATA) names the server's data folder")?;
+            if let Some(AuditAction::Verify) = check {
+                let (intact, report) = commands::audit_verify(&data)?;
+                println!("{report}");
+                return Ok(if intact { 0 } else { 1 });
             }
-            for e in shown {
-                if json {
-                    println!("{}", serde_json::to_string(e)?);
-                } else {
-                    println!(
-                        "{} {:<12} {:<9} {:<7} {:>3} {} {}{}{}",
-                        e.time.format("%Y-%m-%d %H:%M:%S"),
-                        e.user.as_deref().unwrap_or("-"),
-                        e.role.as_deref().unwrap_or("-"),
-                        e.action,
-                        e.status,
-                        e.method,
-                        e.path,
-                        if e.query.is_empty() {
-                            String::new()
-                        } else {
-                            format!("?{}", e.query)
-                        },
-                        e.detail
-                            .as_deref()
-                            .map(|d| format!("  ({d})"))
-                            .unwrap_or_default(),
-                    );
-                }
+            let query = AuditQuery {
+                user,
+                action,
+                last,
+                json,
+            };
+            for line in commands::audit_lines(&data, &query)? {
+                println!("{line}");
             }
             Ok(0)
         }
@@ -326,24 +348,7 @@ fn new_password(given: Option<String>) -> anyhow::Result<String> {
 }
 
 fn users(data: &Path, action: UsersAction) -> anyhow::Result<u8> {
-    let dir = access::dir(data);
-    let store = UsersStore::new(&dir);
-    let log = AuditLog::new(&dir);
-    let record = |detail: String| {
-        let _ = log.append(&Entry {
-            time: chrono::Utc::now(),
-            user: None,
-            role: None,
-            action: "account".into(),
-            method: "CLI".into(),
-            path: "reintegra users".into(),
-            query: String::new(),
-            status: 0,
-            detail: Some(detail),
-            request_id: None,
-        });
-    };
-    match action {
+    let command = match action {
         UsersAction::Add {
             name,
             role,
@@ -352,59 +357,36 @@ fn users(data: &Path, action: UsersAction) -> anyhow::Result<u8> {
             let role = Role::parse(&role)
                 .filter(|r| *r != Role::Public)
                 .context("--role is one of donor, ministry, programme, admin")?;
-            store.add(&name, role, &new_password(password)?)?;
-            record(format!("added {name} ({})", role.code()));
-            println!("added {name} ({})", role.code());
-        }
-        UsersAction::List => {
-            for u in store.load()?.users {
-                println!(
-                    "{:<20} {:<10} created {}  {} token(s)",
-                    u.name,
-                    u.role.code(),
-                    u.created.format("%Y-%m-%d"),
-                    u.tokens.len()
-                );
+            UsersCommand::Add {
+                name,
+                role,
+                password: new_password(password)?,
             }
         }
-        UsersAction::Remove { name } => {
-            store.remove(&name)?;
-            record(format!("removed {name}"));
-            println!("removed {name}");
-        }
-        UsersAction::Passwd { name, password } => {
-            store.set_password(&name, &new_password(password)?)?;
-            record(format!("new password for {name}"));
-            println!("new password set for {name}");
-        }
-        UsersAction::Token { name } => {
-            let token = store.issue_token(&name)?;
-            record(format!("token issued for {name}"));
-            println!("{token}");
-        }
-    }
+        UsersAction::List => UsersCommand::List,
+        UsersAction::Remove { name } => UsersCommand::Remove { name },
+        UsersAction::Passwd { name, password } => UsersCommand::Passwd {
+            name,
+            password: new_password(password)?,
+        },
+        UsersAction::Token { name, expires } => UsersCommand::Token {
+            name,
+            lifetime: chrono::Duration::from_std(expires)
+                .ok()
+                .filter(|d| *d > chrono::Duration::zero() && *d <= chrono::Duration::days(3660))
+                .context("--expires is a duration between a second and ten years, e.g. 90d")?,
+        },
+        UsersAction::Tokens { name } => UsersCommand::Tokens { name },
+        UsersAction::Revoke { name, all, token } => UsersCommand::Revoke {
+            name,
+            which: match (all, token) {
+                (_, Some(id)) => Revoke::Id(id),
+                _ => Revoke::All,
+            },
+        },
+    };
+    println!("{}", commands::users(data, command)?);
     Ok(0)
-}
-
-/// Creates (or resets) the demo account and returns its password.
-fn demo_account(data: &Path) -> anyhow::Result<String> {
-    let store = UsersStore::new(&access::dir(data));
-    let mut bytes = [0u8; 8];
-    rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
-    let hex = hex::encode(bytes);
-    let password = format!(
-        "{}-{}-{}-{}",
-        &hex[..4],
-        &hex[4..8],
-        &hex[8..12],
-        &hex[12..]
-    );
-    if store.load()?.get("demo").is_some() {
-        store.set_password("demo", &password)?;
-    } else {
-        store.add("demo", Role::Admin, &password)?;
-    }
-    Ok(password)
 }
 
 fn serve(settings: web::Settings, bind: SocketAddr, banner: Option<String>) -> anyhow::Result<u8> {

@@ -198,7 +198,8 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
                     .unwrap();
                 let status = r.status().as_u16();
                 let allowed = match route.access {
-                    Access::Open | Access::Reader => true,
+                    // The example measure is on the overview, open to every role.
+                    Access::Open | Access::Reader | Access::Measure => true,
                     Access::Admin => *role == Role::Admin,
                     Access::Dashboard => dashboard.unwrap().allows(*role),
                 };
@@ -319,7 +320,7 @@ async fn login_and_logout() {
     let after = c.get(format!("{}/d/returns", s.base)).send().await.unwrap();
     assert_eq!(after.status().as_u16(), 303, "signed out");
 
-    // Behind a TLS proxy the cookie is Secure.
+    // A client's own X-Forwarded-Proto is not believed (no trusted proxy here)…
     let r = c
         .post(format!("{}/login", s.base))
         .header("origin", &s.base)
@@ -329,7 +330,7 @@ async fn login_and_logout() {
         .await
         .unwrap();
     assert!(
-        r.headers()["set-cookie"]
+        !r.headers()["set-cookie"]
             .to_str()
             .unwrap()
             .contains("Secure")
@@ -347,6 +348,248 @@ async fn login_and_logout() {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/");
+    // …nor any other address than a path of this site, read as a browser reads it.
+    for next in ["/\\evil.example", "/\t/evil.example", "/%09/x", "https://evil.example", "  //evil.example"] {
+        let r = c
+            .post(format!("{}/login", s.base))
+            .header("origin", &s.base)
+            .form(&[("username", "awa"), ("password", PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'), "{next:?} → {to}");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_tls_proxy_cookies_are_host_prefixed_and_hsts_is_sent() {
+    let (plain, _d) = own_server(false).await;
+    let data = plain.data.clone();
+    add_user(&data, "safi", Role::Donor);
+    let dashboards = tokio::task::spawn_blocking(|| DASHBOARDS.clone())
+        .await
+        .unwrap();
+    let secure = start_server(Settings {
+        secure_cookies: true,
+        ..Settings::new(data.clone(), dashboards.clone())
+    })
+    .await;
+    let r = login(&client(), &secure.base, "safi", PASSWORD).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let hsts = r.headers()["strict-transport-security"].to_str().unwrap().to_string();
+    assert!(hsts.contains("max-age="), "{hsts}");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("__Host-rsid=")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/")
+            && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    // The session works with that cookie (sent by hand: the test client speaks HTTP).
+    let value = cookie.split(';').next().unwrap();
+    let page = raw_get(&secure.base, "/d/returns?lang=en", &[("cookie", value)]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("set-cookie").is_some_and(|c| c.starts_with("__Host-lang=")));
+    // A cookie without the prefix is not a session here.
+    let bare = value.trim_start_matches("__Host-");
+    assert_eq!(raw_get(&secure.base, "/d/returns", &[("cookie", bare)]).await.status, 303);
+    // A trusted proxy's word that the request came over TLS marks the cookie Secure.
+    let proxied = start_server(Settings {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Settings::new(data, dashboards)
+    })
+    .await;
+    let r = client()
+        .post(format!("{}/login", proxied.base))
+        .header("origin", &proxied.base)
+        .header("x-forwarded-proto", "https")
+        .form(&[("username", "safi"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn what_depends_on_the_viewer_is_private_and_varies_by_cookie_and_authorization() {
+    let s = shared_server().await;
+    let token = account_token(&s.data, "cacher", Role::Admin);
+    let c = bearer_client(&token, reqwest::redirect::Policy::none());
+    for path in [
+        "/",
+        "/d/returns",
+        "/d/returns/panels/by-region.csv",
+        "/d/returns/briefing.pdf",
+        "/api/v1/measures",
+        "/api/v1/measures/returns?by=region",
+        "/api/v1/measures/returns.csv?by=region",
+    ] {
+        let r = c.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let cache = r.headers()["cache-control"].to_str().unwrap();
+        let vary = r.headers()["vary"].to_str().unwrap();
+        assert!(cache.contains("private") || cache.contains("no-store"), "{path}: {cache}");
+        assert!(vary.contains("Cookie") && vary.contains("Authorization"), "{path}: {vary}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_survives_a_restart_and_signing_out_ends_it_for_every_server() {
+    let (first, _d) = own_server(false).await;
+    let data = first.data.clone();
+    add_user(&data, "kadi", Role::Programme);
+    let r = login(&client(), &first.base, "kadi", PASSWORD).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let sees = |base: String, cookie: String| async move {
+        raw_get(&base, "/d/overview", &[("cookie", &cookie)]).await.status
+    };
+    assert_eq!(sees(first.base.clone(), cookie.clone()).await, 200);
+    // The server restarts (or a replica on the same data folder takes the request).
+    drop(first);
+    let second = start(data.clone(), false).await;
+    let third = start(data.clone(), false).await;
+    assert_eq!(sees(second.base.clone(), cookie.clone()).await, 200);
+    assert_eq!(sees(third.base.clone(), cookie.clone()).await, 200);
+    // Signing out on one ends the session on the other.
+    let page = raw_get(&second.base, "/d/returns", &[("cookie", &cookie)]).await;
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let out = raw_request(
+        &second.base,
+        "POST",
+        "/logout",
+        &[("cookie", &cookie), ("origin", &second.base)],
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(sees(third.base.clone(), cookie.clone()).await, 303);
+    assert_eq!(sees(second.base.clone(), cookie).await, 303);
+}
+
+#[tokio::test]
+async fn tokens_expire_are_listed_and_revoked_while_the_server_runs() {
+    let (s, _dir) = own_server(false).await;
+    let data = s.data.to_str().unwrap().to_string();
+    add_user(&s.data, "robot", Role::Programme);
+    let issue = |expires: &str| {
+        let out = reintegra(&["users", "token", "robot", "--expires", expires, "--data", &data]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let long = issue("90d");
+    let short = issue("1s");
+    let other = issue("30d");
+    let call = |token: String| {
+        let base = s.base.clone();
+        async move {
+            raw_get(&base, "/api/v1/measures", &[("Authorization", &format!("Bearer {token}"))])
+                .await
+                .status
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(call(long.clone()).await, 200);
+    assert_eq!(call(short.clone()).await, 401, "expired");
+    assert_eq!(call(other.clone()).await, 200);
+    // Revoking one token: refused at its next request, the others still work.
+    let id = long.split('_').nth(1).unwrap().to_string();
+    let out = reintegra(&["users", "revoke", "robot", "--token", &id, "--data", &data]);
+    assert!(out.status.success(), "{}", text(&out));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(call(long.clone()).await, 401);
+    assert_eq!(call(other.clone()).await, 200);
+    // Last use is written down (when the server stops at the latest) and listed.
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let listed = reintegra(&["users", "tokens", "robot", "--data", &data]);
+    let listed = text(&listed);
+    let other_id = other.split('_').nth(1).unwrap();
+    let line = listed.lines().find(|l| l.starts_with(other_id)).unwrap();
+    assert!(!line.contains("never") && line.contains("valid"), "{listed}");
+    assert!(listed.lines().any(|l| l.contains("expired")), "{listed}");
+    assert!(!listed.contains(&other));
+    // A new password revokes every token.
+    let out = reintegra(&["users", "passwd", "robot", "--password", "another long passphrase", "--data", &data]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (s2, _d2) = (start(PathBuf::from(&data), false).await, ());
+    let status = raw_get(&s2.base, "/api/v1/measures", &[("Authorization", &format!("Bearer {other}"))]).await.status;
+    assert_eq!(status, 401);
+    let out = reintegra(&["users", "revoke", "robot", "--data", &data]);
+    assert!(!out.status.success(), "one of --all or --token is required");
+    // Every change names who made it.
+    let log = reintegra(&["audit", "--data", &data, "--action", "account"]);
+    assert!(text(&log).contains("[by ") && text(&log).contains("revoked"), "{}", text(&log));
+}
+
+#[tokio::test]
+async fn csv_exports_cannot_carry_formulas() {
+    // A dashboard whose texts begin like formulas (as an edited definition might).
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo().join("dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "returns.toml" {
+            text = text.replacen(
+                "title = { fr = \"",
+                "title = { fr = \"=HYPERLINK(\\\"http://x\\\")",
+                2,
+            );
+            text = text.replacen("description = { fr = \"", "description = { fr = \"@SUM(1)", 3);
+        }
+        std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
+    let token = account_token(&data, "csv-reader", Role::Admin);
+    let server = start_server(Settings::new(data, dir.path().to_path_buf())).await;
+    let c = bearer_client(&token, reqwest::redirect::Policy::none());
+    let mut formulas = 0;
+    for path in [
+        "/d/returns/panels/by-region.csv",
+        "/d/returns/panels/by-region.csv?sep=semicolon",
+        "/api/v1/measures/returns.csv?by=region",
+    ] {
+        let r = c.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let body = r.text().await.unwrap();
+        let delimiter = if path.contains("semicolon") { b';' } else { b',' };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+        for record in reader.records() {
+            for field in record.unwrap().iter() {
+                if field.starts_with("'=") || field.starts_with("'@") {
+                    formulas += 1;
+                }
+                let first = field.chars().next();
+                let number = field.replace(',', ".").parse::<f64>().is_ok();
+                assert!(
+                    !matches!(first, Some('=' | '+' | '@' | '\t' | '\r'))
+                        && !(first == Some('-') && !number),
+                    "{path}: a cell starts like a formula: {field:?}"
+                );
+            }
+        }
+    }
+    assert!(formulas > 0, "the formula-like titles were found and neutralised");
 }
 
 #[tokio::test]

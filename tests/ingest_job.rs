@@ -98,6 +98,41 @@ fn a_bad_file_does_not_stop_good_files_of_the_same_run() {
 }
 
 #[test]
+fn quarantined_files_are_readable_by_the_job_only_and_purged_after_their_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Workspace::new();
+    ws.deliver("campagnes_bad.csv", b"event_ref;event_date\nE1;2019-05-01\n");
+    ws.ingest();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&ws.quarantine()), 0o700);
+    let names: Vec<_> = std::fs::read_dir(ws.quarantine())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for p in &names {
+        assert_eq!(mode(p), 0o600, "{}", p.display());
+    }
+    // Younger than the limit: kept.
+    let out = reintegra(&[
+        "ingest", "--inbox", ws.inbox().to_str().unwrap(), "--data", ws.data().to_str().unwrap(),
+        "--queries", queries().to_str().unwrap(), "--policy", policy().to_str().unwrap(),
+        "--purge-quarantine-after", "1h",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_dir(ws.quarantine()).unwrap().count(), 3);
+    // Past it: the file and both reports go, and the deletion is recorded.
+    let mut options = ws.options();
+    options.purge_quarantine_after = std::time::Duration::ZERO;
+    reintegra::ingest::run(&options).unwrap();
+    assert_eq!(std::fs::read_dir(ws.quarantine()).unwrap().count(), 0);
+    let store = reintegra::store::PrivateStore::open(&ws.data().join("private")).unwrap();
+    let purges = store.purges().unwrap();
+    assert_eq!(purges.len(), 1);
+    assert_eq!(purges[0].0, "campagnes_bad.csv");
+}
+
+#[test]
 fn redelivering_the_same_file_changes_nothing() {
     let ws = Workspace::new();
     ws.deliver_fixtures();

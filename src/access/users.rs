@@ -54,13 +54,32 @@ impl Role {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Token {
-    /// A short id to tell tokens apart (the first characters of the token).
+    /// A short public id to tell tokens apart and revoke one (`rtk_<id>_<secret>`).
     pub id: String,
     /// SHA-256 of the token, hex.
     pub hash: String,
     #[serde(with = "super::rfc3339")]
     pub created: DateTime<Utc>,
+    /// After this time the token is refused.
+    #[serde(default, with = "super::rfc3339::option")]
+    pub expires: Option<DateTime<Utc>>,
 }
+
+impl Token {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires.is_some_and(|e| e <= now)
+    }
+}
+
+/// Which tokens of an account to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoke {
+    All,
+    Id(String),
+}
+
+/// Default lifetime of a bearer token.
+pub const TOKEN_LIFETIME: chrono::Duration = chrono::Duration::days(90);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
@@ -91,6 +110,8 @@ pub enum UsersError {
     Exists(String),
     #[error("no user named {0}")]
     Unknown(String),
+    #[error("{0} has no token with id {1}; `reintegra users tokens {0}` lists them")]
+    UnknownToken(String, String),
     #[error("user names are 2 to 32 letters, digits, '.', '-' or '_'")]
     BadName,
     #[error("{0}")]
@@ -193,9 +214,9 @@ impl UsersStore {
         }
     }
 
-    /// The store's modification time, to notice changes made by another process.
-    pub fn modified(&self) -> Option<std::time::SystemTime> {
-        fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    /// The store's version, to notice changes made by another process.
+    pub fn version(&self) -> Option<super::FileVersion> {
+        super::FileVersion::of(&self.path)
     }
 
     /// Applies a change under the lock and writes the store atomically.
@@ -279,28 +300,136 @@ impl UsersStore {
                 .ok_or_else(|| UsersError::Unknown(name.to_string()))?;
             user.password = hash;
             user.stamp = random_token(8);
+            // A new password also ends every script's access: tokens are re-issued.
+            user.tokens.clear();
             Ok(())
         })
     }
 
-    /// Issues a bearer token for scripts; only its hash is kept. Returns the token.
-    pub fn issue_token(&self, name: &str) -> Result<String, UsersError> {
-        let token = format!("rtk_{}", random_token(32));
+    /// Issues a bearer token for scripts, valid for `lifetime`; only its hash is kept.
+    /// Returns the token (`rtk_<id>_<secret>`).
+    pub fn issue_token(
+        &self,
+        name: &str,
+        lifetime: chrono::Duration,
+    ) -> Result<String, UsersError> {
+        let id = random_token(4);
+        let token = format!("rtk_{id}_{}", random_token(32));
         let hash = sha256_hex(&token);
+        let now = Utc::now();
         self.update(|users| {
             let user = users
                 .users
                 .iter_mut()
                 .find(|u| u.name == name)
                 .ok_or_else(|| UsersError::Unknown(name.to_string()))?;
+            user.tokens.retain(|t| !t.expired(now));
             user.tokens.push(Token {
-                id: token[..12].to_string(),
+                id,
                 hash,
-                created: Utc::now(),
+                created: now,
+                expires: Some(now + lifetime),
             });
             Ok(())
         })?;
         Ok(token)
+    }
+
+    /// Revokes an account's tokens (all, or one by id); returns how many were revoked.
+    pub fn revoke(&self, name: &str, which: &Revoke) -> Result<usize, UsersError> {
+        self.update(|users| {
+            let user = users
+                .users
+                .iter_mut()
+                .find(|u| u.name == name)
+                .ok_or_else(|| UsersError::Unknown(name.to_string()))?;
+            let before = user.tokens.len();
+            match which {
+                Revoke::All => user.tokens.clear(),
+                Revoke::Id(id) => user.tokens.retain(|t| &t.id != id),
+            }
+            let revoked = before - user.tokens.len();
+            if let Revoke::Id(id) = which
+                && revoked == 0
+            {
+                return Err(UsersError::UnknownToken(name.to_string(), id.clone()));
+            }
+            Ok(revoked)
+        })
+    }
+}
+
+/// When each bearer token was last used: kept by the server in
+/// `DATA/access/tokens-used.json` (merged under a lock, at most once a minute), read by
+/// `reintegra users tokens`. Apart from the users store so that a script's calls never
+/// rewrite the accounts every replica re-reads.
+#[derive(Debug, Clone)]
+pub struct TokenUses {
+    path: PathBuf,
+    lock: PathBuf,
+}
+
+impl TokenUses {
+    pub fn new(access_dir: &Path) -> Self {
+        TokenUses {
+            path: access_dir.join("tokens-used.json"),
+            lock: access_dir.join("tokens-used.lock"),
+        }
+    }
+
+    /// Token id → last use (empty when nothing was recorded yet or the file is unreadable).
+    pub fn load(&self) -> std::collections::BTreeMap<String, DateTime<Utc>> {
+        #[derive(Deserialize)]
+        struct Use(#[serde(with = "super::rfc3339")] DateTime<Utc>);
+        fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<std::collections::BTreeMap<String, Use>>(&t).ok())
+            .map(|m| m.into_iter().map(|(k, v)| (k, v.0)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Merges `uses` into the file (keeping the later time of each token).
+    pub fn record(
+        &self,
+        uses: &std::collections::HashMap<String, DateTime<Utc>>,
+    ) -> io::Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock)?;
+        lock.lock()?;
+        let mut all = self.load();
+        for (id, time) in uses {
+            let entry = all.entry(id.clone()).or_insert(*time);
+            if *time > *entry {
+                *entry = *time;
+            }
+        }
+        let horizon = Utc::now() - chrono::Duration::days(400);
+        all.retain(|_, t| *t > horizon);
+        let text: std::collections::BTreeMap<&String, String> = all
+            .iter()
+            .map(|(k, t)| (k, t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+            .collect();
+        let tmp = self.path.with_extension("json.tmp");
+        let mut options = File::options();
+        options.create(true).truncate(true).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp)?;
+        f.write_all(serde_json::to_string_pretty(&text).map_err(io::Error::other)?.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &self.path)
     }
 }
 
@@ -323,18 +452,19 @@ impl Users {
         user.filter(|_| ok)
     }
 
-    /// The user a bearer token belongs to (compared in constant time).
-    pub fn by_token(&self, token: &str) -> Option<&User> {
+    /// The user and token a bearer token belongs to (compared in constant time), if
+    /// the token has not expired.
+    pub fn by_token(&self, token: &str, now: DateTime<Utc>) -> Option<(&User, &Token)> {
         let hash = sha256_hex(token);
         let mut found = None;
         for user in &self.users {
             for t in &user.tokens {
                 if bool::from(t.hash.as_bytes().ct_eq(hash.as_bytes())) {
-                    found = Some(user);
+                    found = Some((user, t));
                 }
             }
         }
-        found
+        found.filter(|(_, t)| !t.expired(now))
     }
 
     pub fn get(&self, name: &str) -> Option<&User> {
@@ -370,10 +500,20 @@ mod tests {
                 .authenticate("nobody", "correct horse battery")
                 .is_none()
         );
-        let token = store.issue_token("awa").unwrap();
+        let token = store.issue_token("awa", TOKEN_LIFETIME).unwrap();
         let users = store.load().unwrap();
-        assert_eq!(users.by_token(&token).map(|u| u.name.as_str()), Some("awa"));
-        assert!(users.by_token("rtk_nope").is_none());
+        let now = Utc::now();
+        assert_eq!(
+            users.by_token(&token, now).map(|(u, _)| u.name.as_str()),
+            Some("awa")
+        );
+        assert!(users.by_token("rtk_nope", now).is_none());
+        assert!(
+            users
+                .by_token(&token, now + TOKEN_LIFETIME + chrono::Duration::seconds(1))
+                .is_none(),
+            "an expired token is refused"
+        );
         assert!(
             !std::fs::read_to_string(store.path())
                 .unwrap()
@@ -382,6 +522,31 @@ mod tests {
         );
         store.remove("awa").unwrap();
         assert!(store.load().unwrap().get("awa").is_none());
+    }
+
+    #[test]
+    fn tokens_are_revoked_one_by_one_all_at_once_or_with_a_new_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = UsersStore::new(dir.path());
+        store.add("awa", Role::Donor, "correct horse battery").unwrap();
+        let a = store.issue_token("awa", TOKEN_LIFETIME).unwrap();
+        let b = store.issue_token("awa", TOKEN_LIFETIME).unwrap();
+        let now = Utc::now();
+        let users = store.load().unwrap();
+        let id_a = users.by_token(&a, now).unwrap().1.id.clone();
+        assert!(a.starts_with(&format!("rtk_{id_a}_")));
+        assert_eq!(store.revoke("awa", &Revoke::Id(id_a.clone())).unwrap(), 1);
+        assert!(matches!(
+            store.revoke("awa", &Revoke::Id(id_a)),
+            Err(UsersError::UnknownToken(..))
+        ));
+        let users = store.load().unwrap();
+        assert!(users.by_token(&a, now).is_none() && users.by_token(&b, now).is_some());
+        store.set_password("awa", "another horse battery").unwrap();
+        assert!(store.load().unwrap().by_token(&b, now).is_none());
+        let c = store.issue_token("awa", TOKEN_LIFETIME).unwrap();
+        assert_eq!(store.revoke("awa", &Revoke::All).unwrap(), 1);
+        assert!(store.load().unwrap().by_token(&c, now).is_none());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! DATA/ingest.lock          held while a run is going on
 //! DATA/private/             job side only: store.duckdb, staging/, archive/
 //! DATA/published/           snapshots and CURRENT: the only folder a server reads
-//! DATA/quarantine/          rejected files, each with <file>.report.txt and .report.json
+//! DATA/quarantine/          rejected files, each with <file>.report.txt and .report.json;
+//!                           mode 0700, files 0600: they are the files that carry PII
 //! ```
 
 use std::fs;
@@ -61,8 +62,8 @@ impl Layout {
         }
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(self.private(), fs::Permissions::from_mode(0o700))?;
+            fs::set_permissions(self.private(), private_dir())?;
+            fs::set_permissions(self.quarantine_dir(), private_dir())?;
         }
         Ok(())
     }
@@ -112,13 +113,54 @@ impl Layout {
         let json = self
             .quarantine_dir()
             .join(format!("{target_name}.report.json"));
-        fs::write(&text, report.to_text())?;
-        fs::write(
+        write_private(&text, report.to_text().as_bytes())?;
+        write_private(
             &json,
-            serde_json::to_string_pretty(&report.to_json())? + "\n",
+            (serde_json::to_string_pretty(&report.to_json())? + "\n").as_bytes(),
         )?;
         move_file(path, &target)?;
+        #[cfg(unix)]
+        fs::set_permissions(&target, private_file())?;
         Ok(text)
+    }
+
+    /// Deletes quarantined files, with their reports, quarantined more than `max_age`
+    /// ago (the time their report was written). Returns (file, quarantined at).
+    pub fn purge_quarantine(
+        &self,
+        max_age: std::time::Duration,
+    ) -> io::Result<Vec<(String, chrono::DateTime<Utc>)>> {
+        let dir = self.quarantine_dir();
+        let now = std::time::SystemTime::now();
+        let mut purged = Vec::new();
+        let mut names: Vec<String> = fs::read_dir(&dir)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for name in &names {
+            let Some(file) = name.strip_suffix(".report.json") else {
+                continue;
+            };
+            let report = dir.join(name);
+            let quarantined = fs::metadata(&report)?.modified()?;
+            if now.duration_since(quarantined).unwrap_or_default() < max_age {
+                continue;
+            }
+            for path in [
+                dir.join(file),
+                dir.join(format!("{file}.report.txt")),
+                report,
+            ] {
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            purged.push((file.to_string(), chrono::DateTime::<Utc>::from(quarantined)));
+        }
+        Ok(purged)
     }
 }
 
@@ -135,6 +177,30 @@ pub fn delivered_files(inbox: &Path) -> io::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files.into_iter().map(|(_, p)| p).collect())
+}
+
+#[cfg(unix)]
+fn private_dir() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o700)
+}
+
+#[cfg(unix)]
+fn private_file() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o600)
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    io::Write::write_all(&mut options.open(path)?, bytes)
 }
 
 /// Renames, or copies then removes when the target is on another file system.

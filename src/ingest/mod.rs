@@ -43,6 +43,9 @@ pub struct Options {
     pub wait: bool,
     /// Dates after this day are rejected.
     pub today: NaiveDate,
+    /// Quarantined files (which may hold identifying data) are deleted this long after
+    /// they were quarantined.
+    pub purge_quarantine_after: std::time::Duration,
 }
 
 impl Options {
@@ -65,6 +68,7 @@ impl Options {
             keep: 7,
             wait: false,
             today: Utc::now().date_naive(),
+            purge_quarantine_after: std::time::Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -169,6 +173,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     check_definitions(&store, &measures)?;
 
     let files = take_delivery(&store, &layout, options)?;
+    purge_quarantine(&store, &layout, options.purge_quarantine_after)?;
     let accepted = files
         .iter()
         .any(|f| matches!(f.outcome, FileOutcome::Accepted { .. }));
@@ -256,6 +261,20 @@ fn take_delivery(
         );
     }
     Ok(results)
+}
+
+/// Deletes quarantined files past their time, recording each deletion in the store.
+fn purge_quarantine(
+    store: &PrivateStore,
+    layout: &Layout,
+    max_age: std::time::Duration,
+) -> Result<(), IngestError> {
+    let dir = layout.quarantine_dir();
+    for (file, quarantined_at) in layout.purge_quarantine(max_age).map_err(io_err(&dir))? {
+        store.record_purge(&file, quarantined_at)?;
+        tracing::info!(file = %file, quarantined_at = %quarantined_at, "quarantined file and its reports deleted");
+    }
+    Ok(())
 }
 
 /// The process's peak resident memory (Linux), for the run's last log line.

@@ -25,6 +25,13 @@ pub enum Sensitivity {
     Aggregate,
 }
 
+impl Sensitivity {
+    /// Whether the measure's figures count people (and so are protected and audited).
+    pub fn counts_people(self) -> bool {
+        self == Sensitivity::Person
+    }
+}
+
 /// How a cell's value is computed from the units in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

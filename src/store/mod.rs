@@ -138,6 +138,11 @@ impl PrivateStore {
                 loaded_at TIMESTAMPTZ NOT NULL,
                 replaced_rows BIGINT NOT NULL,
                 problems BIGINT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS quarantine_purges (
+                file VARCHAR NOT NULL,
+                quarantined_at TIMESTAMPTZ NOT NULL,
+                purged_at TIMESTAMPTZ NOT NULL
             );\n",
         );
         for kind in Kind::ALL {
@@ -310,6 +315,33 @@ impl PrivateStore {
             )
             .map_err(|e| self.err(e))?;
         Ok(load_id)
+    }
+
+    /// Records that a quarantined file (and its reports) was deleted.
+    pub fn record_purge(
+        &self,
+        file: &str,
+        quarantined_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO quarantine_purges VALUES (?, CAST(? AS TIMESTAMPTZ), now())",
+                params![file, quarantined_at.to_rfc3339()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Quarantined files deleted so far: (file, quarantined at), oldest first.
+    pub fn purges(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT file, CAST(quarantined_at AS VARCHAR) FROM quarantine_purges ORDER BY purged_at, file")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// Rows currently held for a kind.

@@ -8,14 +8,15 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::auth::{self, Viewer};
+use super::auth::Viewer;
+use super::auth::guard::{ServedMeasure, may_read_measure};
 use super::error::{AppError, Problem};
-use super::state::Shared;
+use super::state::{Live, Shared};
 use crate::snapshot::{MeasureInfo, Snapshot};
 
 fn bad(name: &str, allowed: String) -> AppError {
@@ -25,7 +26,21 @@ fn bad(name: &str, allowed: String) -> AppError {
     })
 }
 
-fn measure_json(m: &MeasureInfo) -> Value {
+/// The breakdowns of a measure a viewer may read: every declared one for a signed-in
+/// reader, only those the public dashboards show for an anonymous visitor.
+fn readable_breakdowns(live: &Live, viewer: &Viewer, m: &MeasureInfo) -> Vec<Vec<String>> {
+    if viewer.signed_in() {
+        return m.breakdowns.clone();
+    }
+    let public = live.public_breakdowns.get(&m.id);
+    m.breakdowns
+        .iter()
+        .filter(|b| public.is_some_and(|p| p.contains(*b)))
+        .cloned()
+        .collect()
+}
+
+fn measure_json(m: &MeasureInfo, breakdowns: &[Vec<String>]) -> Value {
     json!({
         "id": m.id,
         "title": { "fr": m.title.fr, "en": m.title.en },
@@ -34,7 +49,7 @@ fn measure_json(m: &MeasureInfo) -> Value {
         "sensitivity": m.sensitivity,
         "statistic": m.statistic,
         "dimensions": m.dimensions,
-        "breakdowns": m.breakdowns,
+        "breakdowns": breakdowns,
     })
 }
 
@@ -49,13 +64,14 @@ pub async fn list(
     let visible = s
         .measures
         .iter()
-        .filter(|m| auth::may_read_measure(&shared, &viewer, &m.id));
+        .filter(|m| may_read_measure(&shared, &viewer, &m.id))
+        .map(|m| measure_json(m, &readable_breakdowns(&live, &viewer, m)));
     let body = json!({
         "snapshot": s.id.as_str(),
         "data_as_of": s.data_as_of().map(|d| d.to_string()),
         "threshold": s.threshold(),
         "note": { "fr": s.note("fr"), "en": s.note("en") },
-        "measures": visible.map(measure_json).collect::<Vec<_>>(),
+        "measures": visible.collect::<Vec<_>>(),
     });
     Ok(super::cached(&live, axum::Json(body).into_response()))
 }
@@ -70,6 +86,7 @@ pub struct Selection {
 pub fn selection(
     snapshot: &Snapshot,
     m: &MeasureInfo,
+    readable: &[Vec<String>],
     query: &[(String, String)],
 ) -> Result<Selection, AppError> {
     let mut by: Option<Vec<String>> = None;
@@ -100,7 +117,7 @@ pub fn selection(
     let by = by.unwrap_or_default();
     let refs: Vec<&str> = by.iter().map(String::as_str).collect();
     let declared = || {
-        m.breakdowns
+        readable
             .iter()
             .map(|b| {
                 if b.is_empty() {
@@ -114,6 +131,7 @@ pub fn selection(
     };
     let breakdown = m
         .breakdown(&refs)
+        .filter(|b| readable.iter().any(|r| r.as_slice() == *b))
         .ok_or_else(|| {
             bad(
                 "by",
@@ -144,24 +162,22 @@ pub fn selection(
 pub async fn cells(
     State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
-    Path(raw_id): Path<String>,
+    served: Option<Extension<ServedMeasure>>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let live = shared
         .live()
         .ok_or_else(|| AppError::api(Problem::NoSnapshot))?;
     let s = &live.snapshot;
-    let (id, csv) = match raw_id.strip_suffix(".csv") {
-        Some(id) => (id, true),
-        None => (raw_id.as_str(), false),
+    // The guard resolved and allowed the measure; without a snapshot it could not.
+    let Some(Extension(ServedMeasure { id, csv })) = served else {
+        return Err(AppError::api(Problem::NotFound));
     };
     let m = s
-        .measure(id)
+        .measure(&id)
         .ok_or_else(|| AppError::api(Problem::NotFound))?;
-    if !auth::may_read_measure(&shared, &viewer, &m.id) {
-        return Err(AppError::api(Problem::Forbidden));
-    }
-    let sel = selection(s, m, &query)?;
+    let readable = readable_breakdowns(&live, &viewer, m);
+    let sel = selection(s, m, &readable, &query)?;
     let equal: Vec<(&str, &str)> = sel
         .filters
         .iter()
@@ -175,7 +191,11 @@ pub async fn cells(
         header.extend(["value", "suppressed"]);
         let _ = w.write_record(&header);
         for c in &cells {
-            let mut row: Vec<String> = c.dims.iter().map(|d| d.to_string()).collect();
+            let mut row: Vec<String> = c
+                .dims
+                .iter()
+                .map(|d| super::exports::table::neutralise(d).into_owned())
+                .collect();
             row.push(match (c.suppressed, c.value) {
                 (true, _) | (_, None) => format!("<{threshold}"),
                 (false, Some(v)) => format_value(v),

@@ -31,6 +31,10 @@ pub enum Problem {
     CrossSite,
     /// An export could not be produced (a bug: the cells were there).
     ExportFailed,
+    /// A token or password sent in the address instead of a header or a form.
+    CredentialInAddress,
+    /// The audit log cannot be written: person figures are not served unrecorded.
+    AuditUnavailable,
 }
 
 pub struct AppError {
@@ -114,6 +118,22 @@ impl IntoResponse for AppError {
                 l.pick(
                     "Ce fichier n'a pas pu être produit. L'incident est consigné ; la page elle-même reste disponible.",
                     "This file could not be produced. The failure is logged; the page itself is still available.",
+                ).to_string(),
+            ),
+            Problem::CredentialInAddress => (
+                StatusCode::BAD_REQUEST,
+                l.pick("Identifiant dans l'adresse", "Credential in the address").to_string(),
+                l.pick(
+                    "Un jeton ou un mot de passe ne se met jamais dans l'adresse : envoyez le jeton dans l'en-tête Authorization: Bearer …",
+                    "A token or password never goes in the address: send the token in the Authorization: Bearer … header.",
+                ).to_string(),
+            ),
+            Problem::AuditUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                l.pick("Service momentanément indisponible", "Temporarily unavailable").to_string(),
+                l.pick(
+                    "Le journal d'audit ne peut pas être écrit ; les chiffres sur les personnes ne sont pas servis tant que chaque consultation ne peut pas être enregistrée. L'administrateur est prévenu.",
+                    "The audit log cannot be written; figures about people are not served while views cannot be recorded. The administrator has been alerted.",
                 ).to_string(),
             ),
             Problem::NoSnapshot => (

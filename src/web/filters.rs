@@ -403,6 +403,58 @@ pub fn resolve(panel: &Panel, measure: &MeasureInfo, filters: &Filters) -> Optio
     })
 }
 
+/// Per measure, every breakdown a dashboard's panels can read, under any state of the
+/// filters it offers (a period of each level, a region or a cercle, a sex, an age band).
+/// What an API reader of this dashboard needs, and no more.
+pub fn reachable_breakdowns(
+    dashboard: &Dashboard,
+    snapshot: &Snapshot,
+) -> std::collections::BTreeMap<String, BTreeSet<Vec<String>>> {
+    let choices = |filter: &str, values: &[&str]| -> Vec<Option<String>> {
+        let mut out = vec![None];
+        if dashboard.offers(filter) {
+            out.extend(values.iter().map(|v| Some(v.to_string())));
+        }
+        out
+    };
+    let periods = choices("period", &["2019", "2019-Q1", "2019-01"]);
+    let places = choices("place", &["ML01", "ML0105"]);
+    let sexes = choices("sex", &["F"]);
+    let ages = choices("age_band", &["18-24"]);
+    let mut out: std::collections::BTreeMap<String, BTreeSet<Vec<String>>> = Default::default();
+    for panel in &dashboard.panels {
+        for ind in &panel.indicators {
+            if let Some(m) = snapshot.measure(&ind.measure) {
+                let dims: Vec<&str> = ind.fixed.keys().map(String::as_str).collect();
+                if let Some(b) = m.breakdown(&dims) {
+                    out.entry(m.id.clone()).or_default().insert(b.to_vec());
+                }
+            }
+        }
+        let Some(m) = panel.measure.as_deref().and_then(|m| snapshot.measure(m)) else {
+            continue;
+        };
+        for period in &periods {
+            for place in &places {
+                for sex in &sexes {
+                    for age in &ages {
+                        let filters = Filters {
+                            period: period.clone(),
+                            place: place.clone(),
+                            sex: sex.clone(),
+                            age_band: age.clone(),
+                        };
+                        if let Some(view) = resolve(panel, m, &filters) {
+                            out.entry(m.id.clone()).or_default().insert(view.breakdown);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,9 @@ pub struct Metrics {
     snapshot: Family<SnapshotLabels, Gauge>,
     switches: Counter,
     cache: Family<CacheLabels, Counter>,
+    verifications: Counter,
+    audit_failures: Gauge,
+    audit_healthy: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -62,6 +65,24 @@ impl Metrics {
         let snapshot = Family::<SnapshotLabels, Gauge>::default();
         let switches = Counter::default();
         let cache = Family::<CacheLabels, Counter>::default();
+        let verifications = Counter::default();
+        let audit_failures = Gauge::default();
+        let audit_healthy = Gauge::default();
+        registry.register(
+            "password_verifications",
+            "Passwords verified (argon2) since start",
+            verifications.clone(),
+        );
+        registry.register(
+            "audit_write_failures",
+            "Failed writes of the audit log since start",
+            audit_failures.clone(),
+        );
+        registry.register(
+            "audit_log_writable",
+            "1 when the last write of the audit log succeeded, else 0",
+            audit_healthy.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests answered, by route and status",
@@ -94,6 +115,9 @@ impl Metrics {
             snapshot,
             switches,
             cache,
+            verifications,
+            audit_failures,
+            audit_healthy,
         }
     }
 
@@ -127,6 +151,21 @@ impl Metrics {
                 outcome: if hit { "hit" } else { "miss" },
             })
             .inc();
+    }
+
+    pub fn password_verification(&self) {
+        self.verifications.inc();
+    }
+
+    /// Password verifications since start.
+    pub fn password_verifications(&self) -> u64 {
+        self.verifications.get()
+    }
+
+    /// The state of the audit log, as of now.
+    pub fn audit(&self, healthy: bool, failures: u64) {
+        self.audit_healthy.set(i64::from(healthy));
+        self.audit_failures.set(failures as i64);
     }
 
     pub fn render(&self) -> String {

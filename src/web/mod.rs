@@ -25,19 +25,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Extension, MatchedPath, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::routing::{MethodRouter, post};
-use axum::{Router, middleware::from_fn};
+use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use auth::Viewer;
+use auth::guard::ServedDashboard;
 use dashboards::Dashboard;
 use error::{AppError, Problem};
 use filters::{Filters, Options};
@@ -79,6 +80,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         state::spawn_watcher(self.shared.clone());
+        state::spawn_token_use_writer(self.shared.clone());
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -87,7 +89,11 @@ impl App {
             .await;
         // The last requests' audit entries reach the file before the process ends.
         let shared = self.shared.clone();
-        let flushed = tokio::task::spawn_blocking(move || shared.auth.flush_audit()).await;
+        let flushed = tokio::task::spawn_blocking(move || {
+            shared.auth.flush_token_uses();
+            shared.auth.flush_audit()
+        })
+        .await;
         if !matches!(flushed, Ok(true)) {
             tracing::error!("the audit log could not be flushed before exit");
         }
@@ -115,6 +121,8 @@ pub enum Access {
     Reader,
     /// Roles listed by the dashboard named in the path.
     Dashboard,
+    /// Readers of a dashboard that shows the measure named in the path.
+    Measure,
     /// Administrators.
     Admin,
 }
@@ -158,7 +166,7 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             "/api/v1/measures/{id}",
-            Access::Reader,
+            Access::Measure,
             "/api/v1/measures/returns",
             get(api::cells),
         ),
@@ -208,16 +216,24 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), auth::guard))
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
-        .layer(from_fn(auth::security_headers))
+        .layer(middleware::from_fn_with_state(shared.clone(), auth::security_headers))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %audit_cap(req.uri().path()), request_id = %audit_cap(id))
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(shared.clone(), auth::limit_requests))
+        // No route takes more than a sign-in form.
+        .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(shared)
+}
+
+/// A request-controlled text as logs keep it: capped.
+fn audit_cap(text: &str) -> String {
+    crate::access::audit::cap(text, crate::access::audit::FIELD_CAP)
 }
 
 /// Counts and times every request by its route.
@@ -250,7 +266,12 @@ pub(crate) fn locale_of(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix("lang=").and_then(Locale::parse));
+        .find_map(|c| {
+            let c = c.trim();
+            c.strip_prefix("__Host-lang=")
+                .or_else(|| c.strip_prefix("lang="))
+                .and_then(Locale::parse)
+        });
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -271,6 +292,7 @@ fn cached(live: &Live, mut response: Response) -> Response {
 /// A page response: HTML with an ETag made of the snapshot and the page's state;
 /// `304 Not Modified` when the client already has it.
 fn html_response(
+    shared: &Shared,
     live: &Live,
     headers: &HeaderMap,
     key: &str,
@@ -281,13 +303,15 @@ fn html_response(
     // A page names its viewer (and holds their sign-out token): its tag does too.
     let key = format!("{key}|{:?}|{:?}", viewer.user, viewer.csrf);
     let mut response = snapshot_response(live, headers, &key, body, "text/html; charset=utf-8");
+    let cookie = if shared.auth.settings.secure_cookies {
+        "__Host-lang={}; Path=/; Max-Age=31536000; SameSite=Lax; Secure"
+    } else {
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax"
+    };
     if let Some(l) = set_lang
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            l.code()
-        ))
+        && let Ok(v) = HeaderValue::from_str(&cookie.replace("{}", l.code()))
     {
-        response.headers_mut().insert(header::SET_COOKIE, v);
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }
@@ -325,7 +349,7 @@ fn snapshot_response(
     );
     h.insert(
         header::VARY,
-        HeaderValue::from_static("Cookie, Accept-Language"),
+        HeaderValue::from_static("Cookie, Authorization, Accept-Language"),
     );
     response
 }
@@ -387,19 +411,16 @@ struct DashboardRequest {
 }
 
 impl DashboardRequest {
+    /// `served`: the dashboard the guard resolved from the routed path and allowed.
     fn parse(
         shared: &Arc<Shared>,
-        id: &str,
+        served: ServedDashboard,
         query: &[(String, String)],
         headers: &HeaderMap,
     ) -> Result<DashboardRequest, AppError> {
         let (locale, lang_given, live) = page_start(shared, query, headers)?;
         let fail = |problem| AppError::page(problem, locale, shared, Some(live.clone()));
-        let dashboard = shared
-            .dashboards
-            .iter()
-            .position(|d| d.id == id)
-            .ok_or_else(|| fail(Problem::NotFound))?;
+        let dashboard = served.0;
         let d = &shared.dashboards[dashboard];
         let options = live.options.get(&d.id).cloned().unwrap_or_default();
         let filters = filters::parse(query, d, &options).map_err(|b| {
@@ -450,6 +471,7 @@ async fn index(
     let body = Bytes::from(pages::index(&page).into_string());
     let key = format!("index|{}|{}", locale.code(), viewer.role.code());
     Ok(html_response(
+        &shared,
         &live,
         &headers,
         &key,
@@ -462,11 +484,11 @@ async fn index(
 async fn dashboard(
     State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
-    Path(id): Path<String>,
+    Extension(served): Extension<ServedDashboard>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let request = DashboardRequest::parse(&shared, &id, &query, &headers)?;
+    let request = DashboardRequest::parse(&shared, served, &query, &headers)?;
     let (live, locale, filters) = (&request.live, request.locale, &request.filters);
     let d = request.dashboard(&shared);
     let filters_query = filters
@@ -498,6 +520,7 @@ async fn dashboard(
     );
     let body = pages::fill(&frame, &main, &viewer);
     Ok(html_response(
+        &shared,
         live,
         &headers,
         &key,
@@ -521,22 +544,31 @@ async fn not_found(
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    match shared.live() {
-        Some(live) => axum::Json(serde_json::json!({
-            "status": "ok",
-            "snapshot": live.snapshot.id.as_str(),
-            "data_as_of": live.snapshot.data_as_of().map(|d| d.to_string()),
-        }))
-        .into_response(),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({ "status": "no snapshot published yet", "snapshot": null, "data_as_of": null })),
-        )
-            .into_response(),
-    }
+    let audit = shared.auth.audit_healthy();
+    let live = shared.live();
+    let body = serde_json::json!({
+        "status": match (&live, audit) {
+            (Some(_), true) => "ok",
+            (None, _) => "no snapshot published yet",
+            (Some(_), false) => "audit log cannot be written: person figures are refused",
+        },
+        "snapshot": live.as_ref().map(|l| l.snapshot.id.as_str().to_string()),
+        "data_as_of": live.as_ref().and_then(|l| l.snapshot.data_as_of()).map(|d| d.to_string()),
+        "audit_log": if audit { "ok" } else { "failing" },
+    });
+    let status = if live.is_some() && audit {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 async fn metrics_text(State(shared): State<Arc<Shared>>) -> Response {
+    shared.metrics.audit(
+        shared.auth.audit_healthy(),
+        shared.auth.audit_write_failures(),
+    );
     (
         [(
             header::CONTENT_TYPE,

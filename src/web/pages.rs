@@ -60,6 +60,7 @@ pub fn frame(page: &Page<'_>, title: &str, current: Option<&str>) -> String {
         user: page.viewer.user.as_ref().map(|_| USER_MARK.to_string()),
         role: page.viewer.role,
         csrf: page.viewer.csrf.as_ref().map(|_| CSRF_MARK.to_string()),
+        ..Viewer::anonymous()
     };
     let page = Page {
         snapshot: page.snapshot,

@@ -4,7 +4,7 @@
 //! A request holds an `Arc` of the snapshot it started with, so a switch never fails a
 //! request in flight; the old snapshot is dropped when its last request ends.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use super::dashboards::{self, Dashboard};
 use super::filters::Options;
 use super::metrics::Metrics;
+use crate::access::Role;
 use crate::measures::DefinitionErrors;
 use crate::snapshot::{Published, Snapshot, SnapshotError, SnapshotId};
 
@@ -29,13 +30,18 @@ pub struct Settings {
     pub cache_pages: bool,
     /// Let anonymous visitors open dashboards that list the `public` role.
     pub public: bool,
-    /// Mark session cookies `Secure` (behind a TLS proxy).
+    /// Served over TLS (by a proxy): cookies `Secure` with the `__Host-` prefix, HSTS.
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often the last use of each bearer token is written down.
+    pub token_use_every: Duration,
 }
 
 impl Settings {
     /// Settings with the defaults: checks `CURRENT` every 2 s, caches pages, no public
-    /// access, cookies not marked `Secure` unless a proxy says the request was HTTPS.
+    /// access, no trusted proxy, cookies not marked `Secure` unless a trusted proxy says
+    /// the request was HTTPS.
     pub fn new(data: impl Into<PathBuf>, dashboards: impl Into<PathBuf>) -> Settings {
         Settings {
             data: data.into(),
@@ -44,6 +50,8 @@ impl Settings {
             cache_pages: true,
             public: false,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            token_use_every: Duration::from_secs(60),
         }
     }
 }
@@ -53,6 +61,9 @@ pub struct Live {
     pub snapshot: Snapshot,
     /// Filter values each dashboard offers, by dashboard id.
     pub options: HashMap<String, Arc<Options>>,
+    /// Per measure, the breakdowns the public dashboards' panels can show: all that an
+    /// anonymous visitor may read through the API.
+    pub public_breakdowns: HashMap<String, BTreeSet<Vec<String>>>,
     rendered: Mutex<Rendered>,
 }
 
@@ -75,9 +86,16 @@ impl Live {
             .iter()
             .map(|d| (d.id.clone(), Arc::new(Options::of(d, &snapshot))))
             .collect();
+        let mut public_breakdowns: HashMap<String, BTreeSet<Vec<String>>> = HashMap::new();
+        for d in dashboards.iter().filter(|d| d.allows(Role::Public)) {
+            for (measure, breakdowns) in super::filters::reachable_breakdowns(d, &snapshot) {
+                public_breakdowns.entry(measure).or_default().extend(breakdowns);
+            }
+        }
         Ok(Live {
             snapshot,
             options,
+            public_breakdowns,
             rendered: Mutex::new(Rendered::default()),
         })
     }
@@ -155,6 +173,8 @@ pub enum StartError {
     Definitions(#[from] DefinitionErrors),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Sessions(#[from] super::auth::sessions::SessionError),
 }
 
 impl Shared {
@@ -164,9 +184,12 @@ impl Shared {
         let published = Published::new(settings.data.join("published"));
         let auth = super::auth::Auth::new(
             &crate::access::dir(&settings.data),
-            settings.public,
-            settings.secure_cookies,
-        );
+            super::auth::AuthSettings {
+                public: settings.public,
+                secure_cookies: settings.secure_cookies,
+                proxies: super::auth::TrustedProxies(settings.trusted_proxies.clone()),
+            },
+        )?;
         let shared = Shared {
             settings,
             dashboards,
@@ -238,6 +261,19 @@ pub fn spawn_watcher(shared: Arc<Shared>) {
             if let Err(e) = tokio::task::spawn_blocking(move || s.refresh()).await {
                 tracing::error!(error = %e, "snapshot watcher task failed");
             }
+        }
+    });
+}
+
+/// Writes down, now and then, when each bearer token was last used.
+pub fn spawn_token_use_writer(shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(shared.settings.token_use_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let s = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || s.auth.flush_token_uses()).await;
         }
     });
 }

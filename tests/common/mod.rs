@@ -178,7 +178,9 @@ pub fn account_token(data: &Path, name: &str, role: reintegra::access::Role) -> 
         Ok(()) | Err(reintegra::access::UsersError::Exists(_)) => {}
         Err(e) => panic!("{e}"),
     }
-    store.issue_token(name).unwrap()
+    store
+        .issue_token(name, reintegra::access::TOKEN_LIFETIME)
+        .unwrap()
 }
 
 /// A data folder with a snapshot of the committed fixtures, built under the test
@@ -226,4 +228,102 @@ pub fn bearer_client(token: &str, redirects: reqwest::redirect::Policy) -> reqwe
         .default_headers(headers)
         .build()
         .unwrap()
+}
+
+/// A response read off the wire.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// Header lines, lower-cased names.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one GET with the request target exactly as given — no client normalises it
+/// (reqwest would resolve `/./`, fix percent-encoding and drop what it dislikes) —
+/// plus the given headers, and reads the whole answer.
+pub async fn raw_get(base: &str, target: &str, headers: &[(&str, &str)]) -> RawResponse {
+    raw_request(base, "GET", target, headers, "").await
+}
+
+pub async fn raw_request(
+    base: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    let mut request =
+        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    parse_raw(&raw)
+}
+
+fn parse_raw(raw: &[u8]) -> RawResponse {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut body = raw.get(split + 4..).unwrap_or_default().to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(
+                String::from_utf8_lossy(&rest[..end]).trim(),
+                16,
+            )
+            .unwrap_or(0);
+            if size == 0 || rest.len() < end + 2 + size {
+                break;
+            }
+            out.extend_from_slice(&rest[end + 2..end + 2 + size]);
+            rest = &rest[(end + 4 + size).min(rest.len())..];
+        }
+        body = out;
+    }
+    RawResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    }
 }

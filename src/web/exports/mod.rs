@@ -21,6 +21,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use super::auth::Viewer;
+use super::auth::guard::ServedDashboard;
 use super::charts::style;
 use super::dashboards::{Dashboard, Panel, PanelKind};
 use super::error::{AppError, Problem};
@@ -409,7 +410,8 @@ fn attachment(mut response: Response, name: &str) -> Response {
 /// filters and language (`sep=semicolon` for the French Excel CSV).
 pub async fn panel(
     State(shared): State<Arc<Shared>>,
-    Path((id, file)): Path<(String, String)>,
+    Extension(served): Extension<ServedDashboard>,
+    Path((_, file)): Path<(String, String)>,
     Query(mut query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
@@ -433,7 +435,7 @@ pub async fn panel(
             _ => bad_sep = Some(()),
         }
     }
-    let request = DashboardRequest::parse(&shared, &id, &query, &headers)?;
+    let request = DashboardRequest::parse(&shared, served, &query, &headers)?;
     let d = request.dashboard(&shared);
     let Some(format) = format else {
         return Err(request.fail(&shared, Problem::NotFound));
@@ -490,12 +492,12 @@ pub async fn panel(
 /// and language.
 pub async fn briefing(
     State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
+    Extension(served): Extension<ServedDashboard>,
     Query(query): Query<Vec<(String, String)>>,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let request = DashboardRequest::parse(&shared, &id, &query, &headers)?;
+    let request = DashboardRequest::parse(&shared, served, &query, &headers)?;
     let d = request.dashboard(&shared);
     let (locale, filters) = (request.locale, request.filters.clone());
     // The pack ends with the PONAM table of a dashboard the viewer may open, so the

@@ -305,6 +305,16 @@ fn share(figure: Figure, target: f64) -> Value {
     }
 }
 
+/// A text cell as CSV carries it: one that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// as OWASP's CSV-injection guidance says. Every CSV the server writes goes through it.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
 /// The table as CSV: UTF-8 with a byte order mark (so that Excel reads accents), CRLF
 /// line ends, `,` with a decimal point or `;` with a decimal comma (French Excel); then
 /// an empty line and the notes, one (label, text) per line, padded to the table's width.
@@ -319,13 +329,14 @@ pub fn csv(table: &Table, stamp: &Stamp, semicolon: bool) -> Result<Vec<u8>, csv
         row.resize(width, String::new());
         row
     };
-    w.write_record(pad(table.columns.iter().map(|c| c.name.clone()).collect()))?;
+    let text = |t: &str| neutralise(t).into_owned();
+    w.write_record(pad(table.columns.iter().map(|c| text(&c.name)).collect()))?;
     for row in &table.rows {
         let cells = row
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Value::Text(t) => t.clone(),
+                Value::Text(t) => text(t),
                 Value::Number(n) => {
                     let decimals = table.columns[i].decimals.unwrap_or(0);
                     let text = format!("{n:.decimals$}");
@@ -342,8 +353,8 @@ pub fn csv(table: &Table, stamp: &Stamp, semicolon: bool) -> Result<Vec<u8>, csv
         w.write_record(pad(cells))?;
     }
     w.write_record(pad(Vec::new()))?;
-    for (label, text) in table.all_notes(stamp) {
-        w.write_record(pad(vec![label, text]))?;
+    for (label, note) in table.all_notes(stamp) {
+        w.write_record(pad(vec![text(&label), text(&note)]))?;
     }
     w.flush()?;
     drop(w);
