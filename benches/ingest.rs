@@ -7,6 +7,11 @@
 //!   measure, over the private store the run produced.
 //!
 //! The figure is the ratio DuckDB time / reintegra time (higher is better).
+//!
+//! Then an inbox of hostile files (a sparse workbook A1…XFD1048576, a workbook whose used
+//! range is a million rows tall, a 60 MB endless quoted field, a 200 MB UTF-16 export, a
+//! 2 GB file of a single line, 64 MB of random bytes) goes through the same binary, with
+//! the fixtures beside it: peak memory, seconds, and how many files were quarantined.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,6 +69,10 @@ fn reintegra_ingest(extracts: &Path, work: &Path) -> Run {
         let p = e.unwrap().path();
         std::fs::copy(&p, inbox.join(p.file_name().unwrap())).unwrap();
     }
+    run_binary(&inbox, &data, true)
+}
+
+fn run_binary(inbox: &Path, data: &Path, must_succeed: bool) -> Run {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_reintegra"))
         .args(["--log-json", "ingest", "--inbox"])
@@ -78,7 +87,7 @@ fn reintegra_ingest(extracts: &Path, work: &Path) -> Run {
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     assert!(
-        out.status.success(),
+        out.status.success() || (!must_succeed && out.status.code() == Some(3)),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -120,7 +129,7 @@ fn disclosure_cost(work: &Path) -> (f64, f64) {
     }
     let raw = started.elapsed().as_secs_f64();
     let policy = Policy::load(&repo().join("disclosure.toml")).unwrap();
-    let disclosure = Disclosure::new(policy, Secret::load_or_create(&private).unwrap()).unwrap();
+    let disclosure = Disclosure::new(policy, Secret::load(&private).unwrap()).unwrap();
     let started = Instant::now();
     disclosure.install(conn).unwrap();
     for m in &all {
@@ -136,6 +145,53 @@ fn disclosure_cost(work: &Path) -> (f64, f64) {
         all.len()
     );
     (raw, protected)
+}
+
+/// Writes the hostile files of the benchmark into `inbox`.
+fn hostile_inbox(inbox: &Path, extracts: &Path) {
+    use std::io::Write;
+    std::fs::create_dir_all(inbox).unwrap();
+    let header = std::fs::read_to_string(extracts.join("returns.csv")).unwrap();
+    let header = header.lines().next().unwrap().to_string();
+    for (name, row, col) in [("retours-large.xlsx", 1_048_575u32, 16_383u16), ("retours-haut.xlsx", 1_048_575, 63)] {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in header.split(',').enumerate() {
+            sheet.write_string(0, c as u16, h).unwrap();
+        }
+        sheet.write_string(row, col, "x").unwrap();
+        book.save(inbox.join(name)).unwrap();
+    }
+    let mut f = std::fs::File::create(inbox.join("retours-guillemet.csv")).unwrap();
+    writeln!(f, "{header}").unwrap();
+    f.write_all(b"R1,\"2019-05-01").unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..60 {
+        f.write_all(&chunk).unwrap();
+    }
+    let text = std::fs::read_to_string(extracts.join("returns.csv")).unwrap();
+    let mut f = std::fs::File::create(inbox.join("retours-unicode.csv")).unwrap();
+    f.write_all(&[0xFF, 0xFE]).unwrap();
+    let mut written = 0usize;
+    while written < 200 << 20 {
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        f.write_all(&bytes).unwrap();
+        written += bytes.len();
+    }
+    let mut f = std::fs::File::create(inbox.join("retours-une-ligne.csv")).unwrap();
+    for _ in 0..2048 {
+        f.write_all(&chunk).unwrap();
+    }
+    let mut f = std::fs::File::create(inbox.join("seances-bruit.csv")).unwrap();
+    let mut state: u64 = 2019;
+    let mut noise = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        for b in noise.iter_mut() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *b = (state >> 33) as u8;
+        }
+        f.write_all(&noise).unwrap();
+    }
 }
 
 fn main() {
@@ -191,6 +247,38 @@ fn main() {
         );
         let _ = std::fs::remove_dir_all(&work);
     }
+    // Hostile files beside the fixtures at scale 1.
+    let work = root.join("hostile");
+    let _ = std::fs::remove_dir_all(&work);
+    let extracts = work.join("extracts");
+    reintegra::fixtures::write(&extracts, 2019, 1.0).unwrap();
+    let inbox = work.join("inbox");
+    hostile_inbox(&inbox, &extracts);
+    for e in std::fs::read_dir(&extracts).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, inbox.join(p.file_name().unwrap())).unwrap();
+    }
+    let bytes: u64 = std::fs::read_dir(&inbox)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let run = run_binary(&inbox, &work.join("data"), false);
+    let quarantined = std::fs::read_dir(work.join("data/quarantine"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            !name.ends_with(".report.txt") && !name.ends_with(".report.json")
+        })
+        .count();
+    println!(
+        "hostile inbox: {} files, {:.0} MB; {quarantined} quarantined; {:.2} s; peak memory {:.0} MB",
+        std::fs::read_dir(work.join("data/private/archive")).unwrap().count() + quarantined,
+        bytes as f64 / 1e6,
+        run.seconds,
+        run.peak_mb
+    );
+    let _ = std::fs::remove_dir_all(&work);
     println!(
         "ratio = DuckDB read_csv time / reintegra ingest time (the whole run: read, validate,"
     );

@@ -62,7 +62,13 @@ pub fn check_path(path: &Path, today: NaiveDate, queries: &Path) -> std::io::Res
 }
 
 fn check_extract(path: &Path, today: NaiveDate) -> Checked {
-    let extract = extract::read(path, today, &mut |_, _| {}, &mut |_, _| {});
+    let extract = extract::read(
+        path,
+        today,
+        &extract::Limits::default(),
+        &mut |_, _| {},
+        &mut |_, _| {},
+    );
     let mut text = String::new();
     if extract.is_valid() {
         let kind = extract.kind.map_or("?", |k| k.name());

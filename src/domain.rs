@@ -18,6 +18,41 @@ pub trait Code: Sized + Copy + 'static {
     fn code(self) -> &'static str;
     /// Parses a raw cell: trimmed, case-insensitive, aliases accepted.
     fn parse(raw: &str) -> Option<Self>;
+
+    /// Parses a cell as careless but honest files write it: the code, or its French or
+    /// English label from the reference data, in any case, with spaces, hyphens or
+    /// underscores, with or without accents (`Premiers secours psychologiques`,
+    /// `psychological first aid`, `PSYCHOLOGICAL_FIRST_AID`). Always yields the code.
+    fn parse_lenient(raw: &str) -> Option<Self> {
+        if let Some(code) = Self::parse(raw) {
+            return Some(code);
+        }
+        let key = fold_label(raw);
+        if key.is_empty() {
+            return None;
+        }
+        let labels = reference::labels().get(Self::SET);
+        Self::ALL.iter().copied().find(|c| {
+            fold_label(c.code()) == key
+                || labels
+                    .and_then(|set| set.get(c.code()))
+                    .is_some_and(|l| fold_label(&l.fr) == key || fold_label(&l.en) == key)
+        })
+    }
+}
+
+/// A code or label folded for lenient matching: lower case, accents removed, every
+/// run of other characters than letters, digits and `+` made one space.
+pub fn fold_label(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars().flat_map(char::to_lowercase).map(fold_accent) {
+        if c.is_alphanumeric() || c == '+' {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.trim_end().to_string()
 }
 
 macro_rules! code_set {
@@ -401,6 +436,35 @@ impl fmt::Display for MonthSpan {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn codes_are_accepted_as_their_labels_however_written_and_stored_as_codes() {
+        for raw in [
+            "psychological first aid",
+            "Premiers secours psychologiques",
+            "PSYCHOLOGICAL_FIRST_AID",
+            " premiers  secours psychologiques ",
+            "Premiers-Secours-Psychologiques",
+            "premiers secours psychologiques",
+            "PREMIERS SECOURS PSYCHOLOGIQUES",
+        ] {
+            assert_eq!(
+                Activity::parse_lenient(raw),
+                Some(Activity::PsychologicalFirstAid),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            Channel::parse_lenient("theatre communautaire"),
+            Some(Channel::CommunityTheatre)
+        );
+        assert_eq!(Channel::parse_lenient("Community Theatre"), Some(Channel::CommunityTheatre));
+        assert_eq!(Sex::parse_lenient("Femmes"), Some(Sex::Female));
+        assert_eq!(AgeBand::parse_lenient("18–24 ans"), Some(AgeBand::A18_24));
+        assert_eq!(Activity::parse_lenient("psychological"), None);
+        assert_eq!(Activity::parse_lenient(""), None);
+    }
+
     use super::*;
 
     #[test]

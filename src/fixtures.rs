@@ -1406,7 +1406,13 @@ mod tests {
         let (dir, summary) = written(4, 1.0);
         let today = date(2021, 1, 1);
         for (path, rows) in &summary.files {
-            let extract = crate::extract::read(path, today, &mut |_, _| {}, &mut |_, _| {});
+            let extract = crate::extract::read(
+                path,
+                today,
+                &crate::extract::Limits::default(),
+                &mut |_, _| {},
+                &mut |_, _| {},
+            );
             assert!(
                 extract.is_valid(),
                 "{}: {:?}",

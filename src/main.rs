@@ -61,6 +61,22 @@ enum Command {
         /// this long after they were quarantined, e.g. 30d or 12h.
         #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
         purge_quarantine_after: std::time::Duration,
+        /// Leave files modified less than this many seconds ago for the next run (an
+        /// upload may still be going on; the systemd unit uses 60).
+        #[arg(long, default_value_t = 0)]
+        settle: u64,
+        /// The job's settings (limits on the work one file may cause); used when present.
+        #[arg(long, env = "REINTEGRA_CONFIG", default_value = "ingest.toml")]
+        config: PathBuf,
+    },
+    /// Make a new record-key secret, only when the old one is lost for good (every
+    /// published figure then changes once; the next snapshot records it).
+    Keygen {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// Required: say that you know the consequences.
+        #[arg(long)]
+        confirm_new_secret: bool,
     },
     /// Check extract files, measure files (*.sql) or dashboard files (*.toml) — or a
     /// folder of them — without loading anything.
@@ -234,22 +250,49 @@ fn run(command: Command) -> anyhow::Result<u8> {
             keep,
             wait,
             purge_quarantine_after,
+            settle,
+            config,
         } => {
             let mut options = ingest::Options::new(inbox, data, queries);
             options.policy = policy;
             options.keep = keep;
             options.wait = wait;
             options.purge_quarantine_after = purge_quarantine_after;
+            options.settle = std::time::Duration::from_secs(settle);
+            if config.exists() {
+                let config = ingest::Config::load(&config)?;
+                options.limits = config.limits;
+                options.store_memory = config.store_memory;
+            }
             let summary = ingest::run(&options)?;
             for file in &summary.files {
                 println!("{}", describe(file));
             }
+            for name in &summary.unsettled {
+                println!("left        {name}: modified less than {settle} s ago; the next run reads it");
+            }
             match (&summary.published, &summary.current) {
+                (Some(id), _) if summary.recovered => println!(
+                    "published snapshot {id} (recovered loads an earlier run accepted but did not publish)"
+                ),
                 (Some(id), _) => println!("published snapshot {id}"),
                 (None, Some(id)) => println!("nothing new: snapshot {id} stays current"),
                 (None, None) => println!("nothing published yet"),
             }
             Ok(summary.exit_code() as u8)
+        }
+        Command::Keygen {
+            data,
+            confirm_new_secret,
+        } => {
+            anyhow::ensure!(
+                confirm_new_secret,
+                "a new secret re-perturbs every published figure once; restore secret.key from backup if you can, else pass --confirm-new-secret"
+            );
+            let path = ingest::keygen(&data)?;
+            println!("made a new record-key secret: {}", path.display());
+            println!("back it up with the store now; the next snapshot records the change");
+            Ok(0)
         }
         Command::Check { path, queries } => {
             let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries)

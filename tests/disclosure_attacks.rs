@@ -59,7 +59,7 @@ fn build(name: &str, extracts: &Path) -> Built {
     Built {
         measures: measures::load_dir(&queries()).unwrap(),
         policy: Policy::load(&policy()).unwrap(),
-        secret: Secret::load_or_create(&private).unwrap(),
+        secret: Secret::load(&private).unwrap(),
         store: Mutex::new(reintegra::store::PrivateStore::open(&private).unwrap()),
         snapshot: Mutex::new(snapshot),
         _dir: dir,

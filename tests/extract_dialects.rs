@@ -18,6 +18,7 @@ fn normalised(path: &Path) -> Vec<Vec<String>> {
     let extract = extract::read(
         path,
         today(),
+        &extract::Limits::default(),
         &mut |_, row| rows.push(row.fields().map(String::from).collect()),
         &mut |_, _| {},
     );
@@ -203,7 +204,13 @@ fn the_kind_comes_from_the_columns_when_the_name_says_nothing() {
         "export_2019.csv",
         to_csv(&header, &rows, b',', false).as_bytes(),
     );
-    let extract = extract::read(&path, today(), &mut |_, _| {}, &mut |_, _| {});
+    let extract = extract::read(
+        &path,
+        today(),
+        &extract::Limits::default(),
+        &mut |_, _| {},
+        &mut |_, _| {},
+    );
     assert_eq!(extract.kind, Some(Kind::Sessions));
     assert!(extract.is_valid());
 }
@@ -215,7 +222,13 @@ fn rows_with_a_different_field_count_are_reported_by_row() {
     let mut text = to_csv(&header, &rows[..3], b',', false);
     text.push_str("S1,P1,2019-05-01\n");
     let path = write(dir.path(), "sessions.csv", text.as_bytes());
-    let extract = extract::read(&path, today(), &mut |_, _| {}, &mut |_, _| {});
+    let extract = extract::read(
+        &path,
+        today(),
+        &extract::Limits::default(),
+        &mut |_, _| {},
+        &mut |_, _| {},
+    );
     let problems: Vec<_> = extract.problems.iter().collect();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].row, Some(5));

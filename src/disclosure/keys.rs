@@ -27,22 +27,29 @@ pub fn secret_path(private: &Path) -> PathBuf {
 }
 
 impl Secret {
-    /// Reads the secret of the private folder, creating it on the first run.
-    pub fn load_or_create(private: &Path) -> io::Result<Secret> {
+    /// Reads the secret of the private folder (`NotFound` when there is none: the caller
+    /// decides whether a new one may be made).
+    pub fn load(private: &Path) -> io::Result<Secret> {
         let path = secret_path(private);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Secret::parse(&text).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{} is not a reintegra secret (64 hex digits)",
-                        path.display()
-                    ),
-                )
-            }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Secret::create(&path),
-            Err(e) => Err(e),
-        }
+        let text = std::fs::read_to_string(&path)?;
+        Secret::parse(&text).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is not a reintegra secret (64 hex digits)",
+                    path.display()
+                ),
+            )
+        })
+    }
+
+    /// A public name of the secret (a keyed hash that reveals nothing of it), recorded
+    /// in every snapshot so that a change of secret shows.
+    pub fn id(&self) -> String {
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("any key length works");
+        mac.update(b"reintegra secret id");
+        hex::encode(&mac.finalize().into_bytes()[..8])
     }
 
     fn parse(text: &str) -> Option<Secret> {
@@ -52,7 +59,8 @@ impl Secret {
         })
     }
 
-    fn create(path: &Path) -> io::Result<Secret> {
+    /// Makes a new secret at `path` (mode 0600); fails if one exists.
+    pub fn create(path: &Path) -> io::Result<Secret> {
         let mut key = [0u8; 32];
         rand::Rng::fill_bytes(&mut rand::rng(), &mut key);
         let mut options = std::fs::OpenOptions::new();
@@ -65,7 +73,7 @@ impl Secret {
         let mut file = options.open(path)?;
         file.write_all(hex::encode(key).as_bytes())?;
         file.sync_all()?;
-        tracing::info!(path = %path.display(), "generated the record-key secret (first run)");
+        tracing::info!(path = %path.display(), "generated the record-key secret");
         Ok(Secret { key })
     }
 
@@ -100,9 +108,16 @@ mod tests {
     #[test]
     fn the_secret_is_created_once_owner_only_and_never_printed() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Secret::load_or_create(dir.path()).unwrap();
-        let again = Secret::load_or_create(dir.path()).unwrap();
+        assert_eq!(
+            Secret::load(dir.path()).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        let first = Secret::create(&secret_path(dir.path())).unwrap();
+        assert!(Secret::create(&secret_path(dir.path())).is_err(), "never replaced");
+        let again = Secret::load(dir.path()).unwrap();
         assert_eq!(first.record_key("x"), again.record_key("x"));
+        assert_eq!(first.id(), again.id());
+        assert_ne!(first.id(), Secret::from_bytes([1; 32]).id());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

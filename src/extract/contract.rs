@@ -53,7 +53,7 @@ impl CodeSet {
     /// The canonical code for a raw cell, if it is one of the set.
     pub fn normalize(self, raw: &str) -> Option<&'static str> {
         fn code<C: Code>(raw: &str) -> Option<&'static str> {
-            C::parse(raw).map(C::code)
+            C::parse_lenient(raw).map(C::code)
         }
         match self {
             CodeSet::Sex => code::<Sex>(raw),
@@ -85,6 +85,26 @@ impl CodeSet {
             CodeSet::Topic => all::<Topic>(),
         }
     }
+}
+
+impl CodeSet {
+    pub const ALL: [CodeSet; 9] = [
+        CodeSet::Sex,
+        CodeSet::AgeBand,
+        CodeSet::ReturnType,
+        CodeSet::Activity,
+        CodeSet::Facilitator,
+        CodeSet::Channel,
+        CodeSet::Language,
+        CodeSet::Profession,
+        CodeSet::Topic,
+    ];
+}
+
+/// Whether a cell is a code (or label) of one of the contract's sets, as data rows
+/// hold them.
+pub fn any_code(cell: &str) -> bool {
+    CodeSet::ALL.iter().any(|set| set.normalize(cell).is_some())
 }
 
 /// Whether a column must be present in the file.

@@ -5,6 +5,7 @@
 //! or nothing at all for `reintegra check`). It never puts a cell value in a problem.
 
 pub mod contract;
+pub mod limits;
 pub mod pii;
 pub mod report;
 pub mod source;
@@ -16,6 +17,7 @@ use chrono::NaiveDate;
 
 use crate::domain::{Kind, MonthSpan};
 use report::{Problems, Report, Rule};
+pub use limits::{Limit, Limits};
 use source::{Dialect, Fingerprint, SourceError};
 pub use validate::RowBuf;
 
@@ -51,15 +53,16 @@ impl Extract {
 
 /// Reads and checks one file. Valid rows go to `sink` (with the file's kind) as long as
 /// no problem has been found; `progress(bytes_read, bytes_total)` is called as it goes.
-/// `today` bounds dates: none may lie after it.
+/// `today` bounds dates: none may lie after it; `limits` bound the work the file causes.
 pub fn read(
     path: &Path,
     today: NaiveDate,
+    limits: &Limits,
     sink: &mut dyn FnMut(Kind, &RowBuf),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Extract {
     match source::fingerprint(path) {
-        Ok(fingerprint) => read_fingerprinted(path, fingerprint, today, sink, progress),
+        Ok(fingerprint) => read_fingerprinted(path, fingerprint, today, limits, sink, progress),
         Err(_) => {
             let mut extract = Extract::new(path);
             extract.problems.file(Rule::Unreadable);
@@ -87,10 +90,35 @@ impl Extract {
 }
 
 /// `read` for a file whose fingerprint the caller already took.
+///
+/// A panic inside a reader (a bug in a workbook library met by a strange file) is
+/// caught and makes the file unreadable: a file never stops the run.
 pub fn read_fingerprinted(
     path: &Path,
     fingerprint: Fingerprint,
     today: NaiveDate,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Kind, &RowBuf),
+    progress: &mut dyn FnMut(u64, u64),
+) -> Extract {
+    let fp = fingerprint.clone();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_guarded(path, fingerprint, today, limits, sink, progress)
+    }));
+    caught.unwrap_or_else(|_| {
+        tracing::error!(file = %path.display(), "the reader failed on this file; it is treated as unreadable");
+        let mut extract = Extract::new(path);
+        extract.fingerprint = Some(fp);
+        extract.problems.file(Rule::Unreadable);
+        extract
+    })
+}
+
+fn read_guarded(
+    path: &Path,
+    fingerprint: Fingerprint,
+    today: NaiveDate,
+    limits: &Limits,
     sink: &mut dyn FnMut(Kind, &RowBuf),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Extract {
@@ -100,25 +128,22 @@ pub fn read_fingerprinted(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if !matches!(
-        ext.as_str(),
-        "csv" | "tsv" | "txt" | "xlsx" | "xlsm" | "xls" | "ods"
-    ) {
+    if !matches!(ext.as_str(), "csv" | "tsv" | "txt" | "xlsx" | "xlsm") {
         extract.fingerprint = Some(fingerprint);
         extract.problems.file(Rule::Unreadable);
         return extract;
     }
-    let opened = source::open(path, &fingerprint);
+    let opened = source::open(path, &fingerprint, limits);
     extract.fingerprint = Some(fingerprint);
     let mut table = match opened {
         Ok(table) => table,
         Err(e) => {
-            extract.problems.push(source_problem(&e));
+            extract.problems.push(source_problem(&e, limits));
             return extract;
         }
     };
     extract.dialect = Some(table.dialect);
-    let plan = match validate::Plan::from_header(&table.header, extract.kind) {
+    let plan = match validate::Plan::from_header(&table.header, extract.kind, limits) {
         Ok(plan) => plan,
         Err(problems) => {
             extract.problems = problems;
@@ -127,21 +152,30 @@ pub fn read_fingerprinted(
     };
     let kind = plan.kind;
     extract.kind = Some(kind);
-    let mut validator = validate::Validator::new(plan, today);
+    let mut validator = validate::Validator::new(plan, today, *limits);
     let total = table.bytes;
     let mut emit = |row: &RowBuf| sink(kind, row);
     let result = table.for_each_row(|row, cells, bytes| {
+        if validator.rows >= limits.max_rows {
+            validator.problems.push(report::Problem {
+                row: Some(row),
+                column: None,
+                rule: Rule::Limit(Limit::Rows, limits.max_rows),
+            });
+            return false;
+        }
         validator.row(row, cells, &mut emit);
         if validator.rows % 65_536 == 0 {
             progress(bytes, total);
         }
+        true
     });
     progress(total, total);
     extract.rows = validator.rows;
     extract.span = validator.span();
     extract.problems = std::mem::take(&mut validator.problems);
     if let Err(e) = result {
-        extract.problems.push(source_problem(&e));
+        extract.problems.push(source_problem(&e, limits));
     }
     if extract.problems.is_empty() && extract.rows == 0 {
         extract.problems.file(Rule::EmptyFile);
@@ -149,12 +183,13 @@ pub fn read_fingerprinted(
     extract
 }
 
-fn source_problem(e: &SourceError) -> report::Problem {
+fn source_problem(e: &SourceError, limits: &Limits) -> report::Problem {
     let (row, rule) = match e {
         SourceError::Empty => (None, Rule::EmptyFile),
         SourceError::SeveralSheets => (None, Rule::SeveralSheets),
         SourceError::Csv { line, .. } => (Some(*line), Rule::Unreadable),
         SourceError::Io(_) | SourceError::Workbook(_) => (None, Rule::Unreadable),
+        SourceError::Limit { limit, row } => (*row, Rule::Limit(*limit, limits.value(*limit))),
     };
     report::Problem {
         row,

@@ -9,6 +9,7 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use super::limits::Limit;
 use super::pii::PiiKind;
 use crate::domain::Kind;
 
@@ -46,6 +47,12 @@ pub enum Rule {
     AgeBandMismatch,
     UnaccompaniedAdult,
     DuplicateRow,
+    /// A limit on the work one file may cause, with the limit's value.
+    Limit(Limit, u64),
+    /// A run died while reading this file.
+    CrashedReader,
+    /// The first row holds values, not column names.
+    NoHeader,
 }
 
 impl Rule {
@@ -81,6 +88,9 @@ impl Rule {
             Rule::AgeBandMismatch => "age-band-mismatch",
             Rule::UnaccompaniedAdult => "unaccompanied-adult",
             Rule::DuplicateRow => "duplicate-row",
+            Rule::Limit(limit, _) => limit.id(),
+            Rule::CrashedReader => "crashed-reader",
+            Rule::NoHeader => "no-header",
         }
     }
 
@@ -117,6 +127,12 @@ impl Rule {
             Rule::AgeBandMismatch => "age_band and birth_year disagree".into(),
             Rule::UnaccompaniedAdult => "unaccompanied_minor is set for someone aged 18 or over".into(),
             Rule::DuplicateRow => "the row repeats the key of an earlier row".into(),
+            Rule::Limit(limit, value) => format!(
+                "the file passes the limit {} = {value}: split it into smaller files (or, if it is genuine, raise the limit in ingest.toml)",
+                limit.setting()
+            ),
+            Rule::CrashedReader => "a run of the nightly job stopped while reading this file, so it was set aside to keep later runs going; if the file is sound, deliver it again".into(),
+            Rule::NoHeader => "the first row holds values, not column names: add the contract's header row (person_ref, return_date, …) above the data".into(),
         }
     }
 
@@ -173,6 +189,15 @@ impl Problems {
         self.push(Problem {
             row: Some(row),
             column: Some(column.to_string()),
+            rule,
+        });
+    }
+
+    /// A problem of the file as a whole, found at a row.
+    pub fn file_at(&mut self, row: u64, rule: Rule) {
+        self.push(Problem {
+            row: Some(row),
+            column: None,
             rule,
         });
     }
@@ -248,7 +273,10 @@ impl Report {
         for (column, rule, rows) in self.problems.groups() {
             let count: u64 = rows.iter().map(|r| r.1 - r.0 + 1).sum();
             let place = match column {
-                Some(c) => format!("column {c}"),
+                Some(c) => match c.strip_prefix('#').and_then(|n| n.parse::<usize>().ok()) {
+                    Some(n) => format!("column {c} ({})", column_letters(n)),
+                    None => format!("column {c}"),
+                },
                 None => "file".to_string(),
             };
             let _ = writeln!(out, "- {place}: {} — {}", rule.id(), rule.explain());
@@ -293,6 +321,18 @@ impl Report {
     }
 }
 
+/// A spreadsheet's name of the n-th column (1 → A, 27 → AA).
+pub fn column_letters(mut n: usize) -> String {
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -334,5 +374,9 @@ mod tests {
         assert_eq!(groups[0].2, &[RowRange(2, 4), RowRange(9, 9)]);
         assert_eq!(format_rows(groups[0].2, 1), "2-4, and 1 more");
         assert_eq!(p.iter().count(), 5);
+        assert_eq!(column_letters(1), "A");
+        assert_eq!(column_letters(12), "L");
+        assert_eq!(column_letters(27), "AA");
+        assert_eq!(column_letters(16384), "XFD");
     }
 }

@@ -13,6 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use super::contract::{
     self, ColType, ColumnSpec, Need, StoredColumn, find_column, fold_header, stored_columns,
 };
+use super::limits::{Limit, Limits};
 use super::pii;
 use super::report::{Problems, Rule};
 use crate::domain::{AgeBand, Cercle, Code, Country, Kind, Month, MonthSpan, Region, parse_date};
@@ -32,18 +33,48 @@ pub struct Plan {
 
 impl Plan {
     /// Reads a header row. `hint` is the kind named by the file name, if any.
-    pub fn from_header(header: &[String], hint: Option<Kind>) -> Result<Plan, Problems> {
+    ///
+    /// Problems name a column by the contract's name when the header gives one, else by
+    /// its position (`#3`): never by the text found, which in a file without a header
+    /// row is a person's data.
+    pub fn from_header(
+        header: &[String],
+        hint: Option<Kind>,
+        limits: &Limits,
+    ) -> Result<Plan, Problems> {
         let mut problems = Problems::default();
+        for (i, h) in header.iter().enumerate() {
+            if h.len() > limits.max_field_bytes {
+                problems.at(
+                    1,
+                    &position(i),
+                    Rule::Limit(Limit::FieldBytes, limits.max_field_bytes as u64),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let folded: Vec<String> = header.iter().map(|h| fold_header(h)).collect();
+        if looks_like_data(header, &folded) {
+            problems.file_at(1, Rule::NoHeader);
+            // Still say whether the row that should have been a header identifies someone.
+            for (i, cell) in header.iter().enumerate() {
+                if let Some(kind) = pii::value_kind(cell) {
+                    problems.at(1, &position(i), Rule::PiiValue(kind));
+                }
+            }
+            return Err(problems);
+        }
         let kind = hint.or_else(|| contract::kind_from_headers(&folded));
         // A column is identifying when no kind of the contract declares it and its name
         // says so; checked before anything else, for every column.
-        for (raw, name) in header.iter().zip(&folded) {
+        for (i, name) in folded.iter().enumerate() {
             let declared = Kind::ALL
                 .into_iter()
                 .any(|k| find_column(k, name).is_some());
             if !declared && let Some(kind) = pii::column_kind(name) {
-                problems.at(1, column_label(raw, name), Rule::PiiColumn(kind));
+                problems.at(1, &position(i), Rule::PiiColumn(kind));
             }
         }
         let Some(kind) = kind else {
@@ -51,17 +82,14 @@ impl Plan {
             return Err(problems);
         };
         let mut columns = Vec::with_capacity(header.len());
-        for (i, (raw, name)) in header.iter().zip(&folded).enumerate() {
+        for (i, name) in folded.iter().enumerate() {
             match find_column(kind, name) {
                 Some(spec) if columns.iter().any(|c: &&ColumnSpec| c.name == spec.name) => {
                     problems.at(1, spec.name, Rule::DuplicateColumn);
                 }
                 Some(spec) => columns.push(spec),
                 None if pii::column_kind(name).is_some() => {}
-                None if name.is_empty() => {
-                    problems.at(1, &format!("#{}", i + 1), Rule::UndeclaredColumn);
-                }
-                None => problems.at(1, column_label(raw, name), Rule::UndeclaredColumn),
+                None => problems.at(1, &position(i), Rule::UndeclaredColumn),
             }
         }
         for spec in contract::columns(kind) {
@@ -108,14 +136,42 @@ impl Plan {
     }
 }
 
-/// The header as the person who wrote the file knows it.
-fn column_label<'a>(raw: &'a str, folded: &'a str) -> &'a str {
-    let raw = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if raw.is_empty() || raw.chars().count() > 64 {
-        folded
-    } else {
-        raw
+/// A column named by its position, as a spreadsheet user counts (`#1` is column A).
+fn position(i: usize) -> String {
+    format!("#{}", i + 1)
+}
+
+/// Whether a first row holds values rather than column names: most of its cells read
+/// as dates, numbers, P-codes, contact details or contract codes, and none names a
+/// column of the contract.
+fn looks_like_data(header: &[String], folded: &[String]) -> bool {
+    let names_a_column = folded
+        .iter()
+        .any(|f| Kind::ALL.into_iter().any(|k| find_column(k, f).is_some()));
+    if names_a_column {
+        return false;
     }
+    let cells: Vec<&str> = header
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if cells.is_empty() {
+        return false;
+    }
+    let data = cells
+        .iter()
+        .filter(|c| {
+            parse_date(c).is_some()
+                || c.replace([' ', ',', '.'], "").parse::<f64>().is_ok()
+                || Region::parse(c).is_some()
+                || Cercle::parse(c).is_some()
+                || Country::parse(c).is_some()
+                || pii::value_kind(c).is_some()
+                || contract::any_code(c)
+        })
+        .count();
+    data * 2 >= cells.len()
 }
 
 /// A parsed cell.
@@ -162,6 +218,7 @@ impl RowBuf {
 pub struct Validator {
     plan: Plan,
     today: NaiveDate,
+    limits: Limits,
     pub problems: Problems,
     pub rows: u64,
     span: Option<(NaiveDate, NaiveDate)>,
@@ -171,10 +228,11 @@ pub struct Validator {
 }
 
 impl Validator {
-    pub fn new(plan: Plan, today: NaiveDate) -> Self {
+    pub fn new(plan: Plan, today: NaiveDate, limits: Limits) -> Self {
         Validator {
             plan,
             today,
+            limits,
             problems: Problems::default(),
             rows: 0,
             span: None,
@@ -218,6 +276,15 @@ impl Validator {
         }
         let mut values = Vec::with_capacity(cells.len());
         for (spec, cell) in self.plan.columns.iter().zip(cells) {
+            if cell.len() > self.limits.max_field_bytes {
+                let rule = match pii::value_kind(cell) {
+                    Some(kind) => Rule::PiiValue(kind),
+                    None => Rule::Limit(Limit::FieldBytes, self.limits.max_field_bytes as u64),
+                };
+                self.problems.at(row, spec.name, rule);
+                values.push(Value::Invalid);
+                continue;
+            }
             let value = parse_cell(spec, cell).unwrap_or_else(|rule| {
                 let rule = match pii::value_kind(cell) {
                     Some(kind) => Rule::PiiValue(kind),
@@ -486,9 +553,10 @@ mod tests {
     }
 
     fn run(kind: Kind, cols: &[&str], rows: &[&[&str]]) -> (Validator, Vec<Vec<String>>) {
-        let plan = Plan::from_header(&header(cols), Some(kind)).expect("header is valid");
+        let plan = Plan::from_header(&header(cols), Some(kind), &Limits::default())
+            .expect("header is valid");
         let today = NaiveDate::from_ymd_opt(2020, 6, 1).unwrap();
-        let mut v = Validator::new(plan, today);
+        let mut v = Validator::new(plan, today, Limits::default());
         let mut out = Vec::new();
         for (i, row) in rows.iter().enumerate() {
             v.row(i as u64 + 2, row, &mut |r| {
@@ -721,29 +789,47 @@ mod tests {
         let mut cols = header(RETURNS);
         cols.push("Téléphone".into());
         cols.push("Nom du bénéficiaire".into());
-        let problems = Plan::from_header(&cols, Some(Kind::Returns)).unwrap_err();
+        let problems = Plan::from_header(&cols, Some(Kind::Returns), &Limits::default()).unwrap_err();
         let rules: Vec<_> = problems
             .iter()
             .map(|p| (p.column.unwrap(), p.rule.id()))
             .collect();
         assert_eq!(
             rules,
-            [
-                ("Nom du bénéficiaire".to_string(), "pii-column"),
-                ("Téléphone".to_string(), "pii-column")
-            ]
+            [("#10".to_string(), "pii-column"), ("#9".to_string(), "pii-column")]
         );
+    }
+
+    #[test]
+    fn a_file_without_a_header_is_named_so_and_its_first_row_never_quoted() {
+        let first = header(&[
+            "P-0042", "2019-05-14", "DZA", "ML01", "ML0105", "F", "Awa Traoré", "+223 76 42 63 59",
+        ]);
+        let problems = Plan::from_header(&first, Some(Kind::Returns), &Limits::default()).unwrap_err();
+        let found: Vec<_> = problems.iter().collect();
+        assert!(found.iter().any(|p| p.rule == Rule::NoHeader && p.row == Some(1)));
+        assert!(found.iter().any(|p| p.rule.id() == "pii-value" && p.column.as_deref() == Some("#8")));
+        let report = crate::extract::report::Report {
+            file: "retours.csv".into(),
+            kind: Some(Kind::Returns),
+            rows_read: 0,
+            problems,
+        };
+        let text = report.to_text() + &report.to_json().to_string();
+        for value in ["P-0042", "Awa", "Traor", "76 42", "2019-05-14", "DZA"] {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
     }
 
     #[test]
     fn undeclared_and_missing_columns_are_named() {
         let cols = header(&["person_ref", "return_date", "notes"]);
-        let problems = Plan::from_header(&cols, Some(Kind::Returns)).unwrap_err();
+        let problems = Plan::from_header(&cols, Some(Kind::Returns), &Limits::default()).unwrap_err();
         let named: Vec<_> = problems
             .iter()
             .map(|p| (p.column.unwrap(), p.rule.id()))
             .collect();
-        assert!(named.contains(&("notes".into(), "undeclared-column")));
+        assert!(named.contains(&("#3".into(), "undeclared-column")));
         assert!(named.contains(&("country_from".into(), "missing-column")));
         assert!(named.contains(&("age_band or birth_year".into(), "missing-column")));
     }

@@ -12,12 +12,14 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use indicatif::MultiProgress;
 
+use super::journal::Journal;
 use super::layout::Layout;
 use super::progress::Progress;
 use super::{FileOutcome, FileResult, IngestError, io_err};
 use crate::domain::Kind;
+use crate::extract::report::{Problems, Report, Rule};
 use crate::extract::source::{self, Fingerprint};
-use crate::extract::{self, Extract, RowBuf};
+use crate::extract::{self, Extract, Limits, RowBuf};
 use crate::store::{Outcome as LoadOutcome, PrivateStore};
 
 /// Runs `f` over `items` on up to one thread per core; results keep the input order.
@@ -81,15 +83,23 @@ pub(super) struct Read {
     started: Instant,
 }
 
-/// Reads and checks files in parallel; valid rows go to `staging/<sha256>.csv`.
+/// What bounds the reading of files.
+pub(super) struct Reading<'a> {
+    pub layout: &'a Layout,
+    pub journal: &'a Journal,
+    pub today: NaiveDate,
+    pub limits: &'a Limits,
+}
+
+/// Reads and checks files in parallel; valid rows go to `staging/<sha256>.csv`. Each
+/// file is marked in the journal while it is read.
 pub(super) fn read_all(
     files: Vec<(PathBuf, Fingerprint)>,
-    layout: &Layout,
-    today: NaiveDate,
+    reading: &Reading<'_>,
 ) -> Result<Vec<Read>, IngestError> {
     let bars = MultiProgress::new();
     parallel_map(files, |(path, fingerprint)| {
-        read_one(&path, fingerprint, layout, today, &bars)
+        read_one(&path, fingerprint, reading, &bars)
     })
     .into_iter()
     .collect()
@@ -98,13 +108,22 @@ pub(super) fn read_all(
 fn read_one(
     path: &Path,
     fingerprint: Fingerprint,
-    layout: &Layout,
-    today: NaiveDate,
+    reading: &Reading<'_>,
     bars: &MultiProgress,
 ) -> Result<Read, IngestError> {
+    let Reading {
+        layout,
+        journal,
+        today,
+        limits,
+    } = reading;
     let started = Instant::now();
     let name = file_name(path);
     let sha256 = fingerprint.sha256.clone();
+    let journal_path = layout.private();
+    journal
+        .mark(&sha256, &name)
+        .map_err(io_err(&journal_path))?;
     let staged = layout.staging().join(format!("{sha256}.csv"));
     let mut writer: Option<Result<csv::Writer<File>, std::io::Error>> = None;
     let mut sink = |_: Kind, row: &RowBuf| {
@@ -122,11 +141,16 @@ fn read_one(
         }
     };
     let mut progress = Progress::new(&name, bars);
-    let extract =
-        extract::read_fingerprinted(path, fingerprint, today, &mut sink, &mut |done, total| {
-            progress.update(done, total)
-        });
+    let extract = extract::read_fingerprinted(
+        path,
+        fingerprint,
+        *today,
+        limits,
+        &mut sink,
+        &mut |done, total| progress.update(done, total),
+    );
     progress.finish();
+    journal.unmark(&sha256).map_err(io_err(&journal_path))?;
     if let Some(mut w) = writer.transpose().map_err(io_err(&staged))? {
         w.flush().map_err(io_err(&staged))?;
     }
@@ -227,6 +251,47 @@ pub(super) fn settle(
         outcome: FileOutcome::Rejected {
             problems,
             pii,
+            report: report_path,
+        },
+    })
+}
+
+/// A file a dead run was reading: quarantined with rule `crashed_reader`, unread.
+pub(super) fn settle_crashed(
+    store: &PrivateStore,
+    layout: &Layout,
+    path: &Path,
+    fingerprint: &Fingerprint,
+) -> Result<FileResult, IngestError> {
+    let name = file_name(path);
+    let kind = crate::domain::Kind::from_file_name(&name);
+    let mut problems = Problems::default();
+    problems.file(Rule::CrashedReader);
+    let report = Report {
+        file: name.clone(),
+        kind,
+        rows_read: 0,
+        problems,
+    };
+    let report_path = layout.quarantine(path, &report).map_err(io_err(path))?;
+    store.record_unloaded(
+        &name,
+        &fingerprint.sha256,
+        kind,
+        0,
+        LoadOutcome::Rejected,
+        1,
+    )?;
+    tracing::error!(
+        file = %name, report = %report_path.display(),
+        "a run died while reading this file: quarantined without reading it again"
+    );
+    Ok(FileResult {
+        name,
+        kind,
+        outcome: FileOutcome::Rejected {
+            problems: 1,
+            pii: false,
             report: report_path,
         },
     })

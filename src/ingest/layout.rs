@@ -164,19 +164,33 @@ impl Layout {
     }
 }
 
-/// Files waiting in the inbox, oldest first (a later delivery replaces an earlier one).
-pub fn delivered_files(inbox: &Path) -> io::Result<Vec<PathBuf>> {
+/// Files waiting in the inbox, oldest first (a later delivery replaces an earlier one),
+/// and the names of those modified less than `settle` ago, left for the next run.
+///
+/// Deliveries are written elsewhere (or as `name.part`) and renamed into the inbox when
+/// complete; `settle` also protects against a copy still being written in place.
+pub fn delivered_files(
+    inbox: &Path,
+    settle: std::time::Duration,
+) -> io::Result<(Vec<PathBuf>, Vec<String>)> {
+    let now = std::time::SystemTime::now();
     let mut files = Vec::new();
+    let mut unsettled = Vec::new();
     for entry in fs::read_dir(inbox)? {
         let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_file() && extract::is_delivered(&path) {
             let modified = entry.metadata()?.modified()?;
+            if now.duration_since(modified).unwrap_or_default() < settle {
+                unsettled.push(entry.file_name().to_string_lossy().into_owned());
+                continue;
+            }
             files.push((modified, path));
         }
     }
     files.sort();
-    Ok(files.into_iter().map(|(_, p)| p).collect())
+    unsettled.sort();
+    Ok((files.into_iter().map(|(_, p)| p).collect(), unsettled))
 }
 
 #[cfg(unix)]

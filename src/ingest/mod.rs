@@ -1,17 +1,22 @@
 //! ingest: the nightly job — inbox → private store → measures → published snapshot.
 //!
 //! One run, under a lock on the data folder:
-//! 1. clean up what an interrupted run left (temporary snapshot, staged rows);
-//! 2. read every delivered file; a file already accepted (same bytes) changes nothing;
-//!    a valid one is loaded in one transaction and archived; an invalid one is moved to
-//!    `quarantine/` with a report (file, row, column, rule — never a value);
-//! 3. if anything new was accepted (or there is no snapshot yet, or the definitions
-//!    changed), compute the measures and publish a new snapshot, then prune old ones.
+//! 1. clean up what an interrupted run left (temporary snapshot, staged rows), and
+//!    quarantine, unread, any file a dead run was reading (`journal`);
+//! 2. read every delivered file that has settled (bounded work per file: `Limits`); a
+//!    file already accepted (same bytes) changes nothing; a valid one is loaded in one
+//!    transaction and archived; an invalid one is moved to `quarantine/` with a report
+//!    (file, row, column, rule — never a value);
+//! 3. if the store holds loads newer than the published snapshot (accepted now or by a
+//!    run that died before publishing), or there is no snapshot yet, or the definitions
+//!    changed, compute the measures and publish a new snapshot, then prune old ones.
 //!
 //! A rejected file never reaches the store or the snapshot; what was published before
-//! stays published. Logs name files, rows and columns, never cell values.
+//! stays published; what was accepted is published. Logs name files, rows and columns,
+//! never cell values.
 
 mod files;
+mod journal;
 mod layout;
 mod progress;
 mod publish;
@@ -24,6 +29,7 @@ use chrono::{NaiveDate, Utc};
 
 use crate::disclosure::{Disclosure, DisclosureError, Policy, keys::Secret};
 use crate::domain::{Kind, MonthSpan};
+pub use crate::extract::Limits;
 use crate::measures::{self, DefinitionErrors, Measure};
 use crate::snapshot::{self, Published, SnapshotError, SnapshotId};
 use crate::store::{PrivateStore, StoreError};
@@ -46,6 +52,46 @@ pub struct Options {
     /// Quarantined files (which may hold identifying data) are deleted this long after
     /// they were quarantined.
     pub purge_quarantine_after: std::time::Duration,
+    /// Files modified less than this long ago are left for the next run (an upload
+    /// may still be going on).
+    pub settle: std::time::Duration,
+    /// The work one file may cause.
+    pub limits: Limits,
+    /// Memory DuckDB may take before it spills to `private/spill/`.
+    pub store_memory: String,
+}
+
+/// The job's settings file (`ingest.toml`): every key optional, defaults built in.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub limits: Limits,
+    /// Memory DuckDB may take for loads and measures before it spills to disk.
+    #[serde(default = "default_store_memory")]
+    pub store_memory: String,
+}
+
+fn default_store_memory() -> String {
+    "2GB".into()
+}
+
+impl Config {
+    /// Reads a settings file; problems name the file and line.
+    pub fn load(path: &Path) -> Result<Config, crate::measures::DefinitionError> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::measures::DefinitionError {
+            file: path.into(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        toml::from_str(&text).map_err(|e| crate::measures::DefinitionError {
+            file: path.into(),
+            line: e
+                .span()
+                .map_or(1, |s| text[..s.start].matches('\n').count() + 1),
+            message: e.message().to_string(),
+        })
+    }
 }
 
 impl Options {
@@ -69,6 +115,9 @@ impl Options {
             wait: false,
             today: Utc::now().date_naive(),
             purge_quarantine_after: std::time::Duration::from_secs(30 * 24 * 3600),
+            settle: std::time::Duration::ZERO,
+            limits: Limits::default(),
+            store_memory: default_store_memory(),
         }
     }
 }
@@ -104,6 +153,10 @@ pub struct RunSummary {
     pub published: Option<SnapshotId>,
     /// The snapshot `CURRENT` names at the end of the run.
     pub current: Option<SnapshotId>,
+    /// Loads accepted by an earlier run that died before publishing them, published now.
+    pub recovered: bool,
+    /// Files left in the inbox because they changed too recently.
+    pub unsettled: Vec<String>,
 }
 
 impl RunSummary {
@@ -141,6 +194,14 @@ pub enum IngestError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the record-key secret {0} is missing or unreadable, but snapshots were published with it. Restore secret.key from the backup of the private folder (back it up with the store), then run again. Only if it is lost for good, `reintegra keygen --data DIR --confirm-new-secret` makes a new one: every published figure then changes once, and the next snapshot records it"
+    )]
+    SecretLost(PathBuf),
+    #[error(
+        "{0} already holds a record-key secret; keygen makes one only when it is lost (remove it first if you really mean to replace it)"
+    )]
+    SecretExists(PathBuf),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
@@ -165,14 +226,18 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
         );
     }
     layout.clear_staging().map_err(io_err(&layout.staging()))?;
+    let (journal, crashed) = journal::Journal::open(&layout.private()).map_err(io_err(&layout.private()))?;
 
     let measures = measures::load_dir(&options.queries)?;
     let policy = Policy::load(&options.policy)?;
     policy.check_measures(&measures)?;
     let store = PrivateStore::open(&layout.private())?;
+    store.limit_memory(&options.store_memory, &layout.private().join("spill"))?;
     check_definitions(&store, &measures)?;
+    let secret = secret(&layout, &published, &store)?;
 
-    let files = take_delivery(&store, &layout, options)?;
+    let (files, unsettled) = take_delivery(&store, &layout, options, &journal, &crashed)?;
+    journal.clear().map_err(io_err(&layout.private()))?;
     purge_quarantine(&store, &layout, options.purge_quarantine_after)?;
     let accepted = files
         .iter()
@@ -183,25 +248,61 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
         tracing::warn!(error = %e, "CURRENT is unusable; a new snapshot will be published");
         None
     });
-    let stale = match &current {
-        None => true,
-        Some(id) => current_definitions(&published, id).as_deref() != Some(definitions.as_str()),
+    let last_load = store.last_accepted_load()?;
+    let (stale, pending) = match &current {
+        None => (true, false),
+        Some(id) => {
+            let meta = |key| {
+                snapshot::open_read_only(&published.path_of(id))
+                    .ok()
+                    .and_then(|conn| snapshot::read_meta(&conn, key))
+            };
+            let published_load: Option<i64> =
+                meta("last_load_id").and_then(|v| v.parse().ok());
+            let pending = last_load.is_some_and(|l| published_load.is_none_or(|p| l > p));
+            (
+                meta("definitions").as_deref() != Some(definitions.as_str()),
+                pending,
+            )
+        }
     };
+    let recovered = pending && !accepted;
+    if recovered {
+        tracing::warn!(
+            "the store holds loads that no snapshot has published (an earlier run stopped before publishing): publishing them now"
+        );
+    }
     let mut summary = RunSummary {
         files,
         published: None,
         current: current.clone(),
+        recovered,
+        unsettled,
     };
-    if accepted || stale {
-        let secret =
-            Secret::load_or_create(&layout.private()).map_err(io_err(&layout.private()))?;
+    if accepted || stale || pending {
+        let key_id = secret.id();
+        let previous_key = current.as_ref().and_then(|id| {
+            snapshot::open_read_only(&published.path_of(id))
+                .ok()
+                .and_then(|conn| snapshot::read_meta(&conn, "secret_key_id"))
+        });
+        let key_changed = previous_key.as_ref().is_some_and(|p| *p != key_id);
+        if key_changed {
+            tracing::warn!("the record-key secret changed since the last snapshot: every person figure is perturbed anew, once");
+        }
         let disclosure =
             Disclosure::new(policy, secret).map_err(|e| crate::measures::DefinitionError {
                 file: options.policy.clone(),
                 line: 0,
                 message: e.to_string(),
             })?;
-        let id = publish::publish(&store, &published, &measures, &disclosure, definitions)?;
+        let provenance = publish::Provenance {
+            definitions,
+            last_load,
+            key_id,
+            key_changed,
+        };
+        let id = publish::publish(&store, &published, &measures, &disclosure, provenance)?;
         let pruned = published.prune(options.keep)?;
         tracing::info!(snapshot = %id, pruned = pruned.len(), "published");
         summary.published = Some(id.clone());
@@ -219,18 +320,66 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     Ok(summary)
 }
 
-/// Reads every delivered file (in parallel) and settles each in delivery order.
+/// The record-key secret. Made on the very first run only: once anything was accepted
+/// or published, a missing or unreadable secret stops the run (a new one would hand
+/// anyone who kept the old snapshots a second, independent reading of every cell).
+fn secret(
+    layout: &Layout,
+    published: &Published,
+    store: &PrivateStore,
+) -> Result<Secret, IngestError> {
+    let private = layout.private();
+    let path = crate::disclosure::keys::secret_path(&private);
+    match Secret::load(&private) {
+        Ok(secret) => Ok(secret),
+        Err(e) => {
+            let used = !published.list()?.is_empty() || store.last_accepted_load()?.is_some();
+            if used || e.kind() != std::io::ErrorKind::NotFound {
+                return Err(IngestError::SecretLost(path));
+            }
+            Secret::create(&path).map_err(io_err(&path))
+        }
+    }
+}
+
+/// Makes a new record-key secret when the old one is lost for good
+/// (`reintegra keygen --confirm-new-secret`). Refuses when one exists.
+pub fn keygen(data: &Path) -> Result<PathBuf, IngestError> {
+    let layout = Layout::new(data);
+    layout.create().map_err(io_err(data))?;
+    let _lock = lock(&layout, true)?;
+    let path = crate::disclosure::keys::secret_path(&layout.private());
+    if path.exists() {
+        return Err(IngestError::SecretExists(path));
+    }
+    Secret::create(&path).map_err(io_err(&path))?;
+    tracing::warn!(path = %path.display(), "made a new record-key secret; the next snapshot records the change");
+    Ok(path)
+}
+
+/// Reads every delivered file (in parallel) and settles each in delivery order. Returns
+/// the results and the names of files left for the next run (still changing).
 fn take_delivery(
     store: &PrivateStore,
     layout: &Layout,
     options: &Options,
-) -> Result<Vec<FileResult>, IngestError> {
+    journal: &journal::Journal,
+    crashed: &[journal::Mark],
+) -> Result<(Vec<FileResult>, Vec<String>), IngestError> {
     let started = Instant::now();
-    let delivered = layout::delivered_files(&options.inbox).map_err(io_err(&options.inbox))?;
+    let (delivered, unsettled) =
+        layout::delivered_files(&options.inbox, options.settle).map_err(io_err(&options.inbox))?;
+    for name in &unsettled {
+        tracing::info!(file = %name, "modified too recently: left for the next run");
+    }
     let mut results: Vec<Option<FileResult>> = Vec::new();
     let mut to_read = Vec::new();
     let mut positions = Vec::new();
     for (path, fingerprint) in files::fingerprint_all(delivered)? {
+        if crashed.iter().any(|m| m.sha256 == fingerprint.sha256) {
+            results.push(Some(files::settle_crashed(store, layout, &path, &fingerprint)?));
+            continue;
+        }
         match store.accepted_load(&fingerprint.sha256)? {
             Some(earlier) => results.push(Some(files::settle_duplicate(
                 store,
@@ -246,7 +395,13 @@ fn take_delivery(
             }
         }
     }
-    for (read, position) in files::read_all(to_read, layout, options.today)?
+    let reading = files::Reading {
+        layout,
+        journal,
+        today: options.today,
+        limits: &options.limits,
+    };
+    for (read, position) in files::read_all(to_read, &reading)?
         .into_iter()
         .zip(positions)
     {
@@ -260,7 +415,7 @@ fn take_delivery(
             "delivery read and loaded"
         );
     }
-    Ok(results)
+    Ok((results, unsettled))
 }
 
 /// Deletes quarantined files past their time, recording each deletion in the store.
@@ -321,7 +476,4 @@ fn check_definitions(store: &PrivateStore, measures: &[Measure]) -> Result<(), D
     }
 }
 
-fn current_definitions(published: &Published, id: &SnapshotId) -> Option<String> {
-    let conn = snapshot::open_read_only(&published.path_of(id)).ok()?;
-    snapshot::read_meta(&conn, "definitions")
-}
+

@@ -11,13 +11,25 @@ use crate::measures::Measure;
 use crate::snapshot::{self, Metadata, Published, PublishedMeasure, SnapshotId};
 use crate::store::{Outcome as LoadOutcome, PrivateStore};
 
+/// Where a snapshot's figures come from, recorded in its metadata.
+pub(super) struct Provenance {
+    /// Fingerprint of the measure definitions and the policy.
+    pub definitions: String,
+    /// The newest accepted load the snapshot includes.
+    pub last_load: Option<i64>,
+    /// The public name of the record-key secret, and whether it changed since the
+    /// previous snapshot.
+    pub key_id: String,
+    pub key_changed: bool,
+}
+
 /// Computes every measure, protects its cells and publishes them as a new snapshot.
 pub(super) fn publish(
     store: &PrivateStore,
     published: &Published,
     measures: &[Measure],
     disclosure: &Disclosure,
-    definitions: String,
+    provenance: Provenance,
 ) -> Result<SnapshotId, IngestError> {
     let started = Instant::now();
     let conn = store.connection();
@@ -47,18 +59,27 @@ pub(super) fn publish(
         .max();
     let policy = &disclosure.policy;
     let note = policy.note();
+    let mut extra = vec![
+        ("policy_version".into(), policy.version.clone()),
+        ("threshold".into(), policy.threshold.to_string()),
+        ("note_fr".into(), note.fr),
+        ("note_en".into(), note.en),
+        ("secret_key_id".into(), provenance.key_id),
+    ];
+    if let Some(id) = provenance.last_load {
+        extra.push(("last_load_id".into(), id.to_string()));
+    }
+    let created_at = Utc::now();
+    if provenance.key_changed {
+        extra.push(("secret_key_changed_at".into(), created_at.to_rfc3339()));
+    }
     let meta = Metadata {
-        created_at: Utc::now(),
+        created_at,
         data_as_of: coverage.iter().map(|c| c.2).max(),
         last_load_at,
-        definitions,
+        definitions: provenance.definitions,
         coverage,
-        extra: vec![
-            ("policy_version".into(), policy.version.clone()),
-            ("threshold".into(), policy.threshold.to_string()),
-            ("note_fr".into(), note.fr),
-            ("note_en".into(), note.en),
-        ],
+        extra,
     };
     let draft = published.draft_path();
     let written = snapshot::write_snapshot(conn, &draft, &cells, &meta);

@@ -112,6 +112,36 @@ impl PrivateStore {
         Ok(store)
     }
 
+    /// Bounds the memory DuckDB takes for loads and measures (it spills to
+    /// `spill_dir` beyond it), e.g. `2GB`.
+    pub fn limit_memory(&self, limit: &str, spill_dir: &Path) -> Result<(), StoreError> {
+        let ok = limit
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .trim()
+            .parse::<f64>()
+            .is_ok();
+        if !ok {
+            return Err(StoreError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(format!(
+                    "store_memory must read like 2GB or 512MB, not {limit:?}"
+                )),
+            });
+        }
+        std::fs::create_dir_all(spill_dir).map_err(|source| StoreError::Io {
+            path: spill_dir.to_path_buf(),
+            source,
+        })?;
+        self.conn
+            .execute_batch(&format!(
+                "SET memory_limit = '{}'; SET temp_directory = '{}';",
+                limit.trim().replace('\'', ""),
+                spill_dir.display().to_string().replace('\'', "''")
+            ))
+            .map_err(|e| self.err(e))
+    }
+
     /// Runs statements on the job's connection (temporary tables of the measures).
     pub fn execute_batch(&self, sql: &str) -> Result<(), StoreError> {
         self.conn.execute_batch(sql).map_err(|e| self.err(e))
@@ -315,6 +345,17 @@ impl PrivateStore {
             )
             .map_err(|e| self.err(e))?;
         Ok(load_id)
+    }
+
+    /// The id of the newest accepted load, if any.
+    pub fn last_accepted_load(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT max(load_id) FROM loads WHERE outcome = ?",
+                params![Outcome::Accepted.as_str()],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Records that a quarantined file (and its reports) was deleted.
