@@ -202,6 +202,24 @@ enum UsersAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_json);
+    // A panic inside a library met by a strange file could quote that file: its message
+    // is shown only when the panic is in reintegra's own code.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location();
+        let ours = location.is_some_and(|l| l.file().starts_with("src/"));
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let where_ = location.map_or("?".to_string(), |l| format!("{}:{}", l.file(), l.line()));
+        if ours {
+            eprintln!("reintegra: internal error at {where_}: {message}");
+        } else {
+            eprintln!("reintegra: internal error in a library at {where_} (its message is withheld: it may quote a delivered file)");
+        }
+    }));
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
