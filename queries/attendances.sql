@@ -6,6 +6,7 @@
 -- sensitivity = "person"
 -- statistic = "units"
 -- dimensions = ["activity", "facilitator", "region", "cercle", "site", "month", "quarter", "year"]
+-- months = { from = "2019-03" }
 -- breakdowns = [
 --   [],
 --   ["activity"], ["facilitator"],
@@ -15,6 +16,7 @@
 -- ]
 SELECT
     session_ref || '/' || person_ref AS unit_ref,
+    person_ref,
     activity,
     facilitator,
     region_pcode AS region,

@@ -5,6 +5,7 @@
 -- sensitivity = "person"
 -- statistic = "persons"
 -- dimensions = ["activity", "facilitator", "region", "cercle", "site", "month", "quarter", "year", "attendance_band"]
+-- months = { from = "2019-03" }
 -- breakdowns = [
 --   [],
 --   ["activity"], ["facilitator"],

@@ -5,6 +5,7 @@
 -- sensitivity = "person"
 -- statistic = "persons"
 -- dimensions = ["through_month"]
+-- months = { from = "2019-03" }
 -- breakdowns = [[], ["through_month"]]
 -- # A person counts in every month from their first attendance onwards.
 WITH firsts AS (

@@ -6,6 +6,7 @@
 -- sensitivity = "aggregate"
 -- statistic = "units"
 -- dimensions = ["channel", "language", "region", "cercle", "month", "quarter", "year"]
+-- months = { from = "2019-03" }
 -- breakdowns = [
 --   [],
 --   ["channel"], ["language"],

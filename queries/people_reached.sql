@@ -6,6 +6,7 @@
 -- sensitivity = "aggregate"
 -- statistic = "sum"
 -- dimensions = ["audience", "channel", "language", "region", "cercle", "month", "quarter", "year"]
+-- months = { from = "2019-03" }
 -- # audience (all, women, youth) overlaps: every breakdown keeps it, so no cell adds them up.
 -- breakdowns = [
 --   ["audience"],

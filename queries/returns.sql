@@ -5,6 +5,7 @@
 -- sensitivity = "person"
 -- statistic = "persons"
 -- dimensions = ["region", "cercle", "month", "quarter", "year", "country_from", "sex", "age_band", "return_type", "vulnerability"]
+-- months = { from = "2017-05" }
 -- # Each breakdown published is another view of the same people: keep the list short
 -- # (disclosure control assumes an attacker sees every one of them).
 -- breakdowns = [

@@ -5,6 +5,7 @@
 -- sensitivity = "person"
 -- statistic = "persons"
 -- dimensions = ["profession", "region", "sex", "topic", "month", "quarter", "year"]
+-- months = { from = "2019-03" }
 -- breakdowns = [
 --   [],
 --   ["profession"], ["region"], ["sex"], ["topic"],

@@ -6,6 +6,8 @@
 -- sensitivity = "person"
 -- statistic = "mean"
 -- dimensions = ["test", "profession", "region", "sex", "topic", "quarter", "year"]
+-- months = { from = "2019-03" }
+-- range = [0, 100]
 -- # test (pre, post) is in every breakdown: a mean over both would mean nothing.
 -- breakdowns = [
 --   ["test"],

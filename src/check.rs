@@ -3,7 +3,8 @@
 //!
 //! Extract files are checked against the contract and the PII gate; `*.sql` measure
 //! files are parsed and their queries run against an empty private store; dashboard
-//! files are checked against the measures they read.
+//! files are checked against the measures they read; the register files of a data
+//! folder (`reference/sites.csv`, `reference/departure.csv`) line by line.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,8 +25,13 @@ pub struct Checked {
 }
 
 /// Checks a file, or every file of a folder (not recursing). Dashboard files are
-/// checked against the measures of `queries`.
-pub fn check_path(path: &Path, today: NaiveDate, queries: &Path) -> std::io::Result<Vec<Checked>> {
+/// checked against the measures of `queries`, extracts against `register`.
+pub fn check_path(
+    path: &Path,
+    today: NaiveDate,
+    queries: &Path,
+    register: &crate::reference::Register,
+) -> std::io::Result<Vec<Checked>> {
     let mut paths = Vec::new();
     if path.is_dir() {
         for entry in std::fs::read_dir(path)? {
@@ -54,21 +60,49 @@ pub fn check_path(path: &Path, today: NaiveDate, queries: &Path) -> std::io::Res
                 None => store.insert(PrivateStore::in_memory().map_err(std::io::Error::other)?),
             };
             out.push(check_measure(store, &p));
+        } else if is_register_file(&p) {
+            out.push(check_register(&p));
         } else {
-            out.push(check_extract(&p, today));
+            out.push(check_extract(&p, today, register));
         }
     }
     Ok(out)
 }
 
-fn check_extract(path: &Path, today: NaiveDate) -> Checked {
-    let extract = extract::read(
-        path,
-        today,
-        &extract::Limits::default(),
-        &mut |_, _| {},
-        &mut |_, _| {},
-    );
+/// `reference/sites.csv` or `reference/departure.csv` of a data folder.
+fn is_register_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    parent == "reference" && matches!(name, "sites.csv" | "departure.csv")
+}
+
+fn check_register(path: &Path) -> Checked {
+    let problems = crate::reference::Register::check_file(path);
+    let mut text = if problems.is_empty() {
+        format!("OK      {}: register file\n", path.display())
+    } else {
+        format!("INVALID {}: {} problem(s)\n", path.display(), problems.len())
+    };
+    for p in &problems {
+        let _ = writeln!(text, "  line {}: {}", p.line, p.message);
+    }
+    Checked {
+        path: path.to_path_buf(),
+        ok: problems.is_empty(),
+        text,
+    }
+}
+
+fn check_extract(path: &Path, today: NaiveDate, register: &crate::reference::Register) -> Checked {
+    let ctx = extract::Context {
+        register: std::sync::Arc::new(register.clone()),
+        ..extract::Context::new(today)
+    };
+    let extract = extract::read(path, &ctx, &mut |_, _| {}, &mut |_, _| {});
     let mut text = String::new();
     if extract.is_valid() {
         let kind = extract.kind.map_or("?", |k| k.name());

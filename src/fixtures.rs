@@ -1408,8 +1408,7 @@ mod tests {
         for (path, rows) in &summary.files {
             let extract = crate::extract::read(
                 path,
-                today,
-                &crate::extract::Limits::default(),
+                &crate::extract::Context::new(today),
                 &mut |_, _| {},
                 &mut |_, _| {},
             );

@@ -69,6 +69,12 @@ enum Command {
         #[arg(long, env = "REINTEGRA_CONFIG", default_value = "ingest.toml")]
         config: PathBuf,
     },
+    /// Disclosure control: `disclosure report` prints the report of the current
+    /// snapshot (published, suppressed and held cells, deviations, attack results).
+    Disclosure {
+        #[command(subcommand)]
+        action: DisclosureAction,
+    },
     /// Make a new record-key secret, only when the old one is lost for good (every
     /// published figure then changes once; the next snapshot records it).
     Keygen {
@@ -85,6 +91,10 @@ enum Command {
         /// The measures dashboards are checked against.
         #[arg(long, default_value = "queries")]
         queries: PathBuf,
+        /// A data folder whose register (reference/sites.csv, departure.csv) extracts
+        /// are checked against, besides the built-in one.
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: Option<PathBuf>,
     },
     /// Serve the dashboards of the published snapshot (read-only).
     Serve {
@@ -148,6 +158,18 @@ enum Command {
         policy: PathBuf,
         #[arg(long, default_value = "dashboards")]
         dashboards: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DisclosureAction {
+    /// The full report the job kept (private side) for the snapshot CURRENT names.
+    Report {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// The report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -299,6 +321,17 @@ fn run(command: Command) -> anyhow::Result<u8> {
             }
             Ok(summary.exit_code() as u8)
         }
+        Command::Disclosure {
+            action: DisclosureAction::Report { data, json },
+        } => {
+            let report = ingest::disclosure_report(&data)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(0)
+        }
         Command::Keygen {
             data,
             confirm_new_secret,
@@ -312,8 +345,25 @@ fn run(command: Command) -> anyhow::Result<u8> {
             println!("back it up with the store now; the next snapshot records the change");
             Ok(0)
         }
-        Command::Check { path, queries } => {
-            let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries)
+        Command::Check {
+            path,
+            queries,
+            data,
+        } => {
+            let register = match &data {
+                Some(d) => reintegra::reference::Register::load(d).map_err(|problems| {
+                    anyhow::anyhow!(
+                        "{}",
+                        problems
+                            .iter()
+                            .map(|p| format!("{}:{}: {}", p.file.display(), p.line, p.message))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                })?,
+                None => reintegra::reference::Register::builtin(),
+            };
+            let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register)
                 .with_context(|| format!("checking {}", path.display()))?;
             let mut ok = true;
             for r in &results {

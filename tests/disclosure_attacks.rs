@@ -594,3 +594,272 @@ fn unchanged_data_publishes_the_same_values_night_after_night() {
     );
     assert_eq!(first, second);
 }
+
+/// For every count measure: (breakdown, dims) → (true count, the people behind it).
+fn people_behind(
+    store: &reintegra::store::PrivateStore,
+    m: &Measure,
+) -> HashMap<(String, Vec<Option<String>>), (usize, Vec<String>)> {
+    let conn = store.connection();
+    measures::materialise_units(conn, m).unwrap();
+    let counted = m.statistic.contributor().unwrap();
+    let mut out = HashMap::new();
+    for b in &m.breakdowns {
+        let dims: Vec<String> = m
+            .dimensions
+            .iter()
+            .map(|d| {
+                if b.contains(d) {
+                    format!("CAST({d} AS VARCHAR)")
+                } else {
+                    "CAST(NULL AS VARCHAR)".to_string()
+                }
+            })
+            .collect();
+        let group = if b.is_empty() {
+            String::new()
+        } else {
+            format!("GROUP BY {}", b.join(", "))
+        };
+        let select_dims: String = dims.iter().map(|d| format!("{d}, ")).collect();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {select_dims} count(DISTINCT {counted}), list(DISTINCT person_ref ORDER BY person_ref)
+                 FROM {} {group}",
+                measures::units_table(m)
+            ))
+            .unwrap();
+        let k = m.dimensions.len();
+        let rows = stmt
+            .query_map([], |r| {
+                let dims: Vec<Option<String>> = (0..k).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+                let n: i64 = r.get(k)?;
+                let people: duckdb::types::Value = r.get(k + 1)?;
+                let people = match people {
+                    duckdb::types::Value::List(v) => v
+                        .into_iter()
+                        .map(|x| match x {
+                            duckdb::types::Value::Text(t) => t,
+                            other => format!("{other:?}"),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Ok((dims, n as usize, people))
+            })
+            .unwrap();
+        for row in rows {
+            let (dims, n, people) = row.unwrap();
+            out.insert((Measure::breakdown_id(b), dims), (n, people));
+        }
+    }
+    out
+}
+
+#[test]
+fn counts_over_the_same_people_publish_the_same_value_in_every_measure() {
+    let built = &*FIXTURES;
+    let store = built.store.lock().unwrap();
+    let snapshot = built.snapshot.lock().unwrap();
+    // (breakdown dimension names and values, true count, people) → published values.
+    let mut seen: HashMap<(Vec<(String, String)>, usize, Vec<String>), Vec<(String, Option<f64>)>> =
+        HashMap::new();
+    for m in count_measures(built) {
+        let behind = people_behind(&store, m);
+        for cell in published_cells(&snapshot, m) {
+            let Some((n, people)) = behind.get(&(cell.breakdown.clone(), cell.dims.clone())) else {
+                continue;
+            };
+            let named: Vec<(String, String)> = m
+                .dimensions
+                .iter()
+                .zip(&cell.dims)
+                .filter_map(|(d, v)| v.clone().map(|v| (d.clone(), v)))
+                .collect();
+            seen.entry((named, *n, people.clone()))
+                .or_default()
+                .push((m.id.clone(), if cell.suppressed { None } else { cell.value }));
+        }
+    }
+    let mut pairs = 0;
+    for (key, values) in seen.iter().filter(|(_, v)| v.len() > 1) {
+        for pair in values.windows(2) {
+            pairs += 1;
+            assert_eq!(
+                pair[0].1, pair[1].1,
+                "{} and {} count the same people ({:?}, n = {}) but publish different values",
+                pair[0].0, pair[1].0, key.0, key.1
+            );
+        }
+    }
+    // One-to-one sessions: sessions held, attendances and beneficiaries of a cell can
+    // be the same people and the same count.
+    assert!(pairs >= 10, "{pairs} pairs of cells count the same people");
+    eprintln!("{pairs} pairs of cells of two measures count the same people: all equal");
+}
+
+#[test]
+fn grids_come_from_the_reference_lists_not_the_data() {
+    let built = &*FIXTURES;
+    let snapshot = built.snapshot.lock().unwrap();
+    let returns = built.measures.iter().find(|m| m.id == "returns").unwrap();
+    let cells = published_cells(&snapshot, returns);
+    let of = |b: &str| cells.iter().filter(|c| c.breakdown == b).collect::<Vec<_>>();
+    let register = reintegra::reference::Register::builtin();
+    // Every country of departure, though the fixtures hold only five.
+    assert_eq!(of("country_from").len(), register.departure.len());
+    let chad = of("country_from")
+        .into_iter()
+        .find(|c| c.dims.contains(&Some("TCD".into())))
+        .expect("Chad is in the grid");
+    assert!(chad.suppressed && chad.value.is_none(), "nobody from Chad reads <10");
+    // Every region and cercle of the 2019 boundaries.
+    assert_eq!(of("region").len(), 10);
+    assert_eq!(of("region,cercle").len(), 49);
+    // Every site of the register, for the sessions measures.
+    let beneficiaries = built.measures.iter().find(|m| m.id == "beneficiaries").unwrap();
+    let sites = published_cells(&snapshot, beneficiaries)
+        .into_iter()
+        .filter(|c| c.breakdown == "region,cercle,site")
+        .count();
+    assert_eq!(sites, register.sites.len());
+}
+
+#[test]
+fn no_published_dimension_value_is_free_text() {
+    let built = &*FIXTURES;
+    let snapshot = built.snapshot.lock().unwrap();
+    let register = reintegra::reference::Register::builtin();
+    let labels = reintegra::reference::labels();
+    let places = reintegra::reference::places();
+    let period = |v: &str| {
+        reintegra::web::filters::period_level(v).is_some()
+    };
+    for m in &built.measures {
+        for cell in published_cells(&snapshot, m) {
+            for (d, v) in m.dimensions.iter().zip(&cell.dims) {
+                let Some(v) = v else { continue };
+                let known = match d.as_str() {
+                    "region" => places.region(v).is_some(),
+                    "cercle" => places.cercle(v).is_some(),
+                    "site" => register.sites.iter().any(|s| &s.code == v),
+                    "country_from" => register.is_departure(v),
+                    "month" | "quarter" | "year" | "through_month" => period(v),
+                    other => labels.get(other).is_some_and(|set| set.contains_key(v)),
+                };
+                assert!(known, "{}.{d} publishes a value outside the reference lists", m.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn means_need_enough_people_are_perturbed_and_resist_subtraction() {
+    // The small extracts: few trainees, many small subgroups.
+    let built = &*SMALL;
+    let store = built.store.lock().unwrap();
+    let snapshot = built.snapshot.lock().unwrap();
+    let m = built.measures.iter().find(|m| m.id == "training_scores").unwrap();
+    let conn = store.connection();
+    measures::materialise_units(conn, m).unwrap();
+    // The true mean and count of every cell.
+    let mut truth: HashMap<(String, Vec<Option<String>>), (f64, usize)> = HashMap::new();
+    for b in &m.breakdowns {
+        let dims: String = m
+            .dimensions
+            .iter()
+            .map(|d| if b.contains(d) { format!("CAST({d} AS VARCHAR), ") } else { "CAST(NULL AS VARCHAR), ".into() })
+            .collect();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {dims} avg(value), count(DISTINCT person_ref) FROM {} GROUP BY {}",
+                measures::units_table(m),
+                b.join(", ")
+            ))
+            .unwrap();
+        let k = m.dimensions.len();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    (0..k).map(|i| r.get(i)).collect::<Result<Vec<Option<String>>, _>>()?,
+                    r.get::<_, f64>(k)?,
+                    r.get::<_, i64>(k + 1)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (dims, mean, n) = row.unwrap();
+            truth.insert((Measure::breakdown_id(b), dims), (mean, n as usize));
+        }
+    }
+    let cells = published_cells(&snapshot, m);
+    let t = built.policy.threshold as usize;
+    let (mut published, mut exact) = (0, 0);
+    for c in &cells {
+        let Some(v) = c.value else { continue };
+        let (mean, n) = truth[&(c.breakdown.clone(), c.dims.clone())];
+        assert!(n >= t, "a mean over {n} people is published: {c:?}");
+        assert_eq!(v.fract(), 0.0, "scores are published in whole points");
+        assert!((0.0..=100.0).contains(&v));
+        published += 1;
+        exact += usize::from(v == mean.round());
+    }
+    assert!(published > 5 && exact < published, "{exact} of {published} means are exact");
+    // Subtraction: a margin and its published subgroups, with exact counts (the
+    // attacker's best case), give the mean of the suppressed subgroups together — only
+    // approximately.
+    let mut errors = Vec::new();
+    for parent in cells.iter().filter(|c| c.breakdown == "test" && !c.suppressed) {
+        let (_, n_p) = truth[&(parent.breakdown.clone(), parent.dims.clone())];
+        for b in m.breakdowns.iter().map(|b| Measure::breakdown_id(b)).filter(|b| b != "test") {
+            let children: Vec<&Cell> = cells
+                .iter()
+                .filter(|c| c.breakdown == b && c.dims[0] == parent.dims[0])
+                .collect();
+            let (mut sum, mut hidden_n, mut hidden_sum) = (parent.value.unwrap() * n_p as f64, 0usize, 0.0);
+            for c in &children {
+                let Some(&(mean, n)) = truth.get(&(c.breakdown.clone(), c.dims.clone())) else {
+                    continue;
+                };
+                match c.value {
+                    Some(v) => sum -= v * n as f64,
+                    None => {
+                        hidden_n += n;
+                        hidden_sum += mean * n as f64;
+                    }
+                }
+            }
+            if hidden_n > 0 {
+                errors.push((sum / hidden_n as f64 - hidden_sum / hidden_n as f64).abs());
+            }
+        }
+    }
+    errors.sort_by(f64::total_cmp);
+    eprintln!("subtraction of published means: {} attempts, errors {:?}", errors.len(), errors);
+    assert!(errors.len() >= 3, "the attack found too few cases to mean anything");
+    let median = errors[errors.len() / 2];
+    assert!(median > 2.0, "subtraction recovers suppressed means to within {median:.2} points");
+}
+
+#[test]
+fn an_aggregate_measure_may_not_read_records_of_people() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(queries()).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let bad = "-- id = \"returns_total\"\n-- title = { fr = \"t\", en = \"t\" }\n-- description = { fr = \"d\", en = \"d\" }\n-- unit = { fr = \"u\", en = \"u\" }\n-- sensitivity = \"aggregate\"\n-- statistic = \"units\"\n-- dimensions = [\"region\"]\n-- breakdowns = [[\"region\"]]\nSELECT person_ref AS unit_ref, region_pcode AS region FROM returns\n";
+    std::fs::write(dir.path().join("returns_total.sql"), bad).unwrap();
+    let out = reintegra(&["check", dir.path().join("returns_total.sql").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("may not read the returns table"), "{}", text(&out));
+    // And the job refuses to run with it.
+    let ws = Workspace::new();
+    ws.deliver_fixtures();
+    let options = reintegra::ingest::Options::new(ws.inbox(), ws.data(), dir.path());
+    let mut options = options;
+    options.policy = policy();
+    let err = reintegra::ingest::run(&options).unwrap_err().to_string();
+    assert!(err.contains("may not read the returns table"), "{err}");
+    assert!(!ws.published().join("CURRENT").exists());
+}

@@ -213,8 +213,8 @@ fn a_run_killed_while_reading_does_not_read_that_file_again() {
     assert_eq!(rejected_rules(&ws, "returns.csv"), ["crashed-reader"]);
 }
 
-fn cells_of(ws: &Workspace) -> Vec<String> {
-    ws.snapshot_values("SELECT concat_ws('|', COLUMNS(*)) AS r FROM cells_returns ORDER BY r")
+fn cells_of(ws: &Workspace) -> std::collections::BTreeMap<(String, String), (Option<f64>, bool)> {
+    all_cells(&ws.current_snapshot())
 }
 
 #[test]
@@ -420,7 +420,11 @@ fn small_limits() -> reintegra::extract::Limits {
 fn read_any(path: &std::path::Path, limits: &reintegra::extract::Limits) {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     let mut rows = 0u64;
-    let extract = reintegra::extract::read(path, today, limits, &mut |_, _| rows += 1, &mut |_, _| {});
+    let ctx = reintegra::extract::Context {
+        limits: *limits,
+        ..reintegra::extract::Context::new(today)
+    };
+    let extract = reintegra::extract::read(path, &ctx, &mut |_, _| rows += 1, &mut |_, _| {});
     assert!(rows <= limits.max_rows, "{rows} rows passed the limit");
     assert!(extract.rows <= limits.max_rows + 1);
     if !extract.is_valid() {

@@ -333,3 +333,67 @@ fn check_lists_every_problem_without_loading() {
     let out = reintegra(&["check", queries().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn a_site_outside_the_register_or_its_cercle_is_refused_and_never_quoted() {
+    let ws = Workspace::new();
+    let (header, mut rows) = read_fixture("sessions", 40);
+    let site = column(&header, "site");
+    rows[3][site] = "Domicile de Awa Traoré".into();
+    // A real site, but of Kita, on a row of another cercle.
+    let cercle = column(&header, "cercle_pcode");
+    let i = rows.iter().position(|r| r[cercle] != "ML0105").unwrap();
+    rows[i][site] = "ML0105-01".into();
+    ws.deliver("seances.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    let out = ws.ingest_binary();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let report = std::fs::read_to_string(ws.quarantine().join("seances.csv.report.txt")).unwrap();
+    assert!(report.contains("column site: unknown-site"), "{report}");
+    assert!(report.contains(&format!("rows: {}", [5, i as u64 + 2].iter().min().unwrap())) || report.contains("2 rows"), "{report}");
+    assert!(!report.contains("Awa") && !report.contains("Domicile"), "{report}");
+}
+
+#[test]
+fn the_data_owner_adds_a_site_and_a_country_without_a_rebuild() {
+    let ws = Workspace::new();
+    let reference = reintegra::reference::register_dir(&ws.data());
+    std::fs::create_dir_all(&reference).unwrap();
+    std::fs::write(
+        reference.join("sites.csv"),
+        "code,region,cercle,name_fr,name_en\nML0104-01,ML01,ML0104,Centre d'écoute de Nioro,Nioro listening centre\n",
+    )
+    .unwrap();
+    std::fs::write(reference.join("departure.csv"), "alpha3\nFRA\n").unwrap();
+    let check = reintegra(&["check", reference.join("sites.csv").to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check));
+    let (header, mut rows) = read_fixture("sessions", 40);
+    let (site, region, cercle) = (column(&header, "site"), column(&header, "region_pcode"), column(&header, "cercle_pcode"));
+    for row in rows.iter_mut().take(12) {
+        row[site] = "centre d'ecoute de nioro".into();
+        row[region] = "ML01".into();
+        row[cercle] = "ML0104".into();
+    }
+    ws.deliver("seances.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    let (header, mut rows) = read_fixture("returns", 30);
+    let country = column(&header, "country_from");
+    rows[0][country] = "FRA".into();
+    ws.deliver("retours.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    let out = ws.ingest_binary();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The new site is in the grid and labelled from the register in the snapshot.
+    assert_eq!(
+        ws.snapshot_values("SELECT name_fr FROM sites WHERE code = 'ML0104-01'"),
+        ["Centre d'écoute de Nioro"]
+    );
+    let cells = ws.snapshot_number("SELECT count(*) FROM cells_beneficiaries WHERE site = 'ML0104-01'");
+    assert!(cells >= 1.0);
+    // A bad register line is named by file and line, and stops the job before reading.
+    std::fs::write(reference.join("sites.csv"), "code,region,cercle,name_fr,name_en\nML0104-02,ML09,ML0104,Appeler le 76 42 63 59,x\n").unwrap();
+    let check = reintegra(&["check", reference.join("sites.csv").to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(text(&check).contains("line 2") && !text(&check).contains("76 42"), "{}", text(&check));
+    ws.deliver_fixtures();
+    let out = ws.ingest_binary();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("sites.csv:2"), "{}", text(&out));
+}

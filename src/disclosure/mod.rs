@@ -1,18 +1,19 @@
 //! disclosure: turning a measure's raw cells into the cells that may be published.
 //!
-//! For a person measure (one that counts people, or records of people):
-//! 1. every contributor gets a record key (keyed hash of its reference, see `keys`);
-//! 2. every cell of every declared breakdown gets its count of distinct contributors
-//!    and its cell key, the sum of their record keys modulo 2^32 — computed in DuckDB
-//!    with the counts, so the same contributors always give the same key;
+//! For a person measure (one that counts people, records of people, or averages over
+//! people):
+//! 1. every person gets a record key (keyed hash of their reference, see `keys`);
+//! 2. every cell of every declared breakdown's grid (`grid`: built from reference lists,
+//!    never from the data) gets its count and its cell key — the sum, modulo 2^32, of
+//!    the record keys of the distinct **people** behind it, whatever the measure
+//!    counts: two counts over the same people and the same value get the same noise,
+//!    so nothing is gained by averaging measures;
 //! 3. the perturbation table (`ptable`) maps (count, cell key) to a noise in ±D;
-//! 4. perturbed counts below the threshold are published as suppressed, with no number.
-//!
-//! Every cell of the breakdown's grid is published, empty ones included: the grid is
-//! every combination of the values each dimension takes in the measure's data (nested
-//! dimensions — region, cercle, site; year, quarter, month — only in combinations that
-//! occur). An empty cell has count 0, stays 0, and is suppressed like any count below
-//! the threshold: "<10" never tells "nobody" from "a few".
+//!    perturbed counts below the threshold are published as suppressed, with no number;
+//!    a mean is published only where its true and perturbed counts reach the threshold,
+//!    from a sum perturbed as a magnitude (`policy::Magnitude`);
+//! 4. a cell keeps the value it was published with until at least T of its members
+//!    changed (`state`): no late record shows through a comparison of snapshots.
 //!
 //! Totals are cells of their own and perturbed as such, never re-summed. Non-person
 //! measures pass unperturbed, with empty cells published as 0.
@@ -20,35 +21,48 @@
 //! This module must never let a raw count, a record key or a cell key into a table
 //! that is published: only `protected_<id>` tables leave it.
 
+pub mod grid;
 pub mod keys;
 pub mod policy;
 pub mod ptable;
+pub mod report;
+pub mod state;
 
 use duckdb::{Connection, params};
 
+use crate::domain::Month;
 use crate::measures::{self, Measure, Sensitivity, Statistic};
+use crate::reference::Register;
 use keys::Secret;
 pub use policy::Policy;
 use ptable::PTable;
 
 const KEY_SPACE: &str = "4294967296";
 
-/// Dimensions that nest in another: they appear together only in combinations seen in
-/// the data (a cercle inside its region, a site inside its cercle, a month inside its
-/// quarter and year).
-const NESTED: &[(&str, &str)] = &[
-    ("cercle", "region"),
-    ("site", "cercle"),
-    ("site", "region"),
-    ("month", "quarter"),
-    ("month", "year"),
-    ("quarter", "year"),
-];
-
 pub struct Disclosure {
     pub policy: Policy,
     pub table: PTable,
     secret: Secret,
+}
+
+/// What one run publishes against.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub register: &'a Register,
+    /// The last month covered by the extracts of each kind (store coverage).
+    pub coverage: &'a [(crate::domain::Kind, chrono::NaiveDate, chrono::NaiveDate)],
+    /// The state generation of the snapshot `CURRENT` names (0 before any).
+    pub current: i64,
+    /// The generation this run publishes (`current + 1`).
+    pub next: i64,
+}
+
+/// What protecting one measure did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Protected {
+    pub settled: state::Settled,
+    /// Raw cells outside the measure's grid (e.g. months before its declared start).
+    pub outside: i64,
 }
 
 impl Disclosure {
@@ -66,8 +80,9 @@ impl Disclosure {
         format!("protected_{}", m.id)
     }
 
-    /// Loads the perturbation table into the connection (once per run).
-    pub fn install(&self, conn: &Connection) -> duckdb::Result<()> {
+    /// Loads the perturbation table and the reference lists into the connection (once
+    /// per run).
+    pub fn install(&self, conn: &Connection, register: &Register) -> duckdb::Result<()> {
         conn.execute_batch(
             "CREATE OR REPLACE TEMP TABLE ptable (n BIGINT, v BIGINT, lo DOUBLE, hi DOUBLE);
              CREATE OR REPLACE TEMP TABLE record_keys (ref VARCHAR, rkey UBIGINT);",
@@ -78,12 +93,21 @@ impl Disclosure {
                 app.append_row(params![n as i64, v as i64, lo, hi])?;
             }
         }
-        app.flush()
+        app.flush()?;
+        drop(app);
+        grid::install(conn, register)
     }
 
-    /// Computes a measure's publishable cells into `protected_table(m)`.
-    /// `install` must have run on this connection.
-    pub fn protect(&self, conn: &Connection, m: &Measure) -> Result<(), DisclosureError> {
+    /// Computes a measure's publishable cells into `protected_table(m)`, leaving its
+    /// grid (`grid::grid_table`) for the run's report; `cleanup` drops both.
+    /// `install` must have run on this connection, and `state::prepare` for person
+    /// measures.
+    pub fn protect(
+        &self,
+        conn: &Connection,
+        m: &Measure,
+        run: &Run<'_>,
+    ) -> Result<Protected, DisclosureError> {
         let located = |source| DisclosureError::Measure {
             id: m.id.clone(),
             source,
@@ -105,166 +129,176 @@ impl Disclosure {
         lap("keys");
         measures::compute_raw_cells(conn, m, &source, person).map_err(located)?;
         lap("raw cells");
-        conn.execute_batch(&grid_sql(m, &units)).map_err(located)?;
+        let covered = covered_month(conn, m, run).map_err(located)?;
+        let months = grid::months(m, covered);
+        grid::build(conn, m, &months).map_err(located)?;
+        let outside = grid::outside(conn, m).map_err(located)?;
+        if outside > 0 {
+            tracing::warn!(measure = %m.id, cells = outside, "figures fall outside the measure's grid (months outside its declared span) and are not published");
+        }
         lap("grid");
-        conn.execute_batch(&self.protected_sql(m))
+        let out = Self::protected_table(m);
+        let mut protected = Protected {
+            outside,
+            ..Protected::default()
+        };
+        if person {
+            let fresh = format!("fresh_{}", m.id);
+            conn.execute_batch(&self.fresh_sql(m, &fresh))
+                .map_err(located)?;
+            protected.settled = state::settle(
+                conn,
+                m,
+                &fresh,
+                &source,
+                &grid::grid_table(m),
+                run.current,
+                run.next,
+                self.policy.threshold,
+                &out,
+            )
             .map_err(located)?;
+            conn.execute_batch(&format!("DROP TABLE IF EXISTS {fresh}"))
+                .map_err(located)?;
+        } else {
+            let dims: String = m.dimensions.iter().map(|d| format!("g.{d}, ")).collect();
+            conn.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP TABLE {out} AS
+                 SELECT g.breakdown, {dims}
+                        CASE WHEN g.present THEN g.value ELSE 0 END AS value, false AS suppressed
+                 FROM {grid} g",
+                grid = grid::grid_table(m)
+            ))
+            .map_err(located)?;
+        }
         lap("perturbation");
         conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS keyed_{id}; DROP TABLE IF EXISTS grid_{id};
-             DROP TABLE IF EXISTS {raw}; DROP TABLE IF EXISTS {units}",
+            "DROP TABLE IF EXISTS keyed_{id}; DROP TABLE IF EXISTS {raw}; DROP TABLE IF EXISTS {units}",
             id = m.id,
             raw = measures::raw_table(m)
         ))
         .map_err(located)?;
-        Ok(())
+        Ok(protected)
     }
 
-    /// Gives every unit row its contributor's record key: `keyed_<id>`.
+    /// Drops what `protect` left for the report.
+    pub fn cleanup(conn: &Connection, m: &Measure) -> duckdb::Result<()> {
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+            grid::grid_table(m),
+            Self::protected_table(m)
+        ))
+    }
+
+    /// Gives every unit row its person's record key (`rkey`) and its member key
+    /// (`mkey`: the person for counts of people, the unit for counts of units, the
+    /// person and their value for a mean): `keyed_<id>`.
     fn key_units(&self, conn: &Connection, m: &Measure, units: &str) -> duckdb::Result<String> {
-        let contributor = m
-            .statistic
-            .contributor()
-            .expect("person measures have contributors");
-        // Keys computed for an earlier measure of the run are reused (the persons of
-        // sessions feed three measures).
-        let t = std::time::Instant::now();
-        let refs: Vec<String> = {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT DISTINCT u.{contributor} FROM {units} u
-                 ANTI JOIN record_keys k ON u.{contributor} = k.ref"
-            ))?;
-            stmt.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<Result<_, _>>()?
+        let unit = match m.statistic {
+            Statistic::Units => Some("unit_ref"),
+            _ => None,
         };
-        let fetched = t.elapsed().as_secs_f64();
+        // Keys computed for an earlier measure of the run are reused (the people of
+        // sessions feed four measures).
+        let t = std::time::Instant::now();
+        let mut refs: Vec<String> = Vec::new();
+        for column in std::iter::once("person_ref").chain(unit) {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT DISTINCT u.{column} FROM {units} u
+                 ANTI JOIN record_keys k ON u.{column} = k.ref"
+            ))?;
+            let found: Vec<String> = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<_, _>>()?;
+            refs.extend(found);
+        }
+        refs.sort_unstable();
+        refs.dedup();
         let keys: Vec<u64> = refs.iter().map(|r| self.secret.record_key(r)).collect();
-        let hashed = t.elapsed().as_secs_f64();
         let mut app = conn.appender("record_keys")?;
         for (r, k) in refs.iter().zip(keys) {
             app.append_row(params![r, k])?;
         }
         app.flush()?;
         drop(app);
-        let appended = t.elapsed().as_secs_f64();
         let keyed = format!("keyed_{}", m.id);
+        let (member, join_unit) = match m.statistic {
+            Statistic::Units => (
+                "uk.rkey".to_string(),
+                format!("JOIN record_keys uk ON u.unit_ref = uk.ref"),
+            ),
+            // A person's value is part of what they contribute to a mean: a corrected
+            // score is a change of member.
+            Statistic::Mean => (
+                "xor(k.rkey, CAST(((CAST(round(u.value * 1000) AS HUGEINT) * 11400714819323198485) % 18446744073709551616) AS UBIGINT))".to_string(),
+                String::new(),
+            ),
+            _ => ("k.rkey".to_string(), String::new()),
+        };
         conn.execute_batch(&format!(
             "CREATE OR REPLACE TEMP TABLE {keyed} AS
-             SELECT u.*, k.rkey FROM {units} u JOIN record_keys k ON u.{contributor} = k.ref"
+             SELECT u.*, k.rkey, {member} AS mkey
+             FROM {units} u JOIN record_keys k ON u.person_ref = k.ref {join_unit}"
         ))?;
-        tracing::debug!(measure = %m.id, new_keys = refs.len(), fetched, hashed, appended, joined = t.elapsed().as_secs_f64(), "record keys");
+        tracing::debug!(measure = %m.id, new_keys = refs.len(), seconds = t.elapsed().as_secs_f64(), "record keys");
         Ok(keyed)
     }
 
-    fn protected_sql(&self, m: &Measure) -> String {
-        let table = Self::protected_table(m);
+    /// SQL building `fresh_<id>`: every grid cell as it would be published now.
+    fn fresh_sql(&self, m: &Measure, fresh: &str) -> String {
         let dims: String = m.dimensions.iter().map(|d| format!("g.{d}, ")).collect();
         let t = self.policy.threshold;
-        if m.sensitivity == Sensitivity::Aggregate {
+        let cap = self.table.cap();
+        let key = format!("CAST(g.ksum % {KEY_SPACE} AS DOUBLE) / {KEY_SPACE}");
+        // A second key of the same people for the magnitude noise (a bijection of the
+        // first: Knuth's multiplicative hash).
+        let key2 = format!(
+            "CAST(((g.ksum % {KEY_SPACE}) * 2654435761) % {KEY_SPACE} AS DOUBLE) / {KEY_SPACE}"
+        );
+        let grid = grid::grid_table(m);
+        if m.statistic == Statistic::Mean {
+            let mag = self.policy.magnitude;
+            let raw = format!(
+                "round((g.value * g.n + {factor} * abs(g.vmax) * q.v) / (g.n + p.v), {dec})",
+                factor = mag.factor,
+                dec = mag.decimals
+            );
+            let clamped = match m.range {
+                Some((lo, hi)) => format!("greatest({lo}, least({hi}, {raw}))"),
+                None => raw,
+            };
+            let suppressed = format!("(g.n < {t} OR g.n + p.v < {t} OR g.value IS NULL)");
             return format!(
-                "CREATE OR REPLACE TEMP TABLE {table} AS
-                 SELECT g.breakdown, {dims}
-                        CASE WHEN g.present THEN g.value ELSE 0 END AS value, false AS suppressed
-                 FROM grid_{id} g",
-                id = m.id
+                "CREATE OR REPLACE TEMP TABLE {fresh} AS
+                 SELECT g.cell, g.breakdown, {dims}
+                        CASE WHEN {suppressed} THEN NULL ELSE {clamped} END AS value,
+                        {suppressed} AS suppressed, g.n, g.msum
+                 FROM {grid} g
+                 JOIN ptable p ON p.n = least(g.n, {cap}) AND {key} >= p.lo AND {key} < p.hi
+                 JOIN ptable q ON q.n = {cap} AND {key2} >= q.lo AND {key2} < q.hi"
             );
         }
-        let published = match m.statistic {
-            Statistic::Mean => "round(g.value, 1)",
-            _ => "CAST(g.n + p.v AS DOUBLE)",
-        };
         format!(
-            "CREATE OR REPLACE TEMP TABLE {table} AS
-             SELECT g.breakdown, {dims}
-                    CASE WHEN g.n + p.v < {t} THEN NULL ELSE {published} END AS value,
-                    g.n + p.v < {t} AS suppressed
-             FROM grid_{id} g
-             JOIN ptable p
-               ON p.n = least(g.n, {cap})
-              AND CAST(g.ksum % {KEY_SPACE} AS DOUBLE) / {KEY_SPACE} >= p.lo
-              AND CAST(g.ksum % {KEY_SPACE} AS DOUBLE) / {KEY_SPACE} < p.hi",
-            id = m.id,
-            cap = self.table.cap(),
+            "CREATE OR REPLACE TEMP TABLE {fresh} AS
+             SELECT g.cell, g.breakdown, {dims}
+                    CASE WHEN g.n + p.v < {t} THEN NULL ELSE CAST(g.n + p.v AS DOUBLE) END AS value,
+                    g.n + p.v < {t} AS suppressed, g.n, g.msum
+             FROM {grid} g
+             JOIN ptable p ON p.n = least(g.n, {cap}) AND {key} >= p.lo AND {key} < p.hi"
         )
     }
 }
 
-/// SQL building `grid_<id>`: every cell of every breakdown's grid, with its raw figures
-/// (`n` 0 and `ksum` 0 where nobody contributes; `present` false there).
-fn grid_sql(m: &Measure, units: &str) -> String {
-    let raw = measures::raw_table(m);
-    let mut parts = Vec::new();
-    for b in &m.breakdowns {
-        let id = Measure::breakdown_id(b);
-        // Group the breakdown's dimensions into nested families; each family's
-        // combinations come from the data, families are crossed with each other.
-        let mut families: Vec<Vec<&str>> = Vec::new();
-        for d in b {
-            let joined: Vec<usize> = families
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| {
-                    f.iter().any(|e| {
-                        NESTED
-                            .iter()
-                            .any(|(c, p)| (c == d && p == e) || (c == e && p == d))
-                    })
-                })
-                .map(|(i, _)| i)
-                .collect();
-            let mut family = vec![d.as_str()];
-            for i in joined.into_iter().rev() {
-                family.extend(families.remove(i));
-            }
-            families.push(family);
-        }
-        let from: Vec<String> = families
-            .iter()
-            .map(|f| {
-                let cols = f.join(", ");
-                let not_null: Vec<String> = f.iter().map(|d| format!("{d} IS NOT NULL")).collect();
-                format!(
-                    "(SELECT DISTINCT {cols} FROM {units} WHERE {})",
-                    not_null.join(" AND ")
-                )
-            })
-            .collect();
-        let columns: Vec<String> = m
-            .dimensions
-            .iter()
-            .map(|d| {
-                if b.contains(d) {
-                    format!("CAST({d} AS VARCHAR) AS {d}")
-                } else {
-                    format!("CAST(NULL AS VARCHAR) AS {d}")
-                }
-            })
-            .collect();
-        let select = format!("SELECT '{id}' AS breakdown, {}", columns.join(", "));
-        parts.push(if from.is_empty() {
-            select
-        } else {
-            format!("{select} FROM {}", from.join(" CROSS JOIN "))
-        });
-    }
-    let join: Vec<String> = std::iter::once("r.breakdown = c.breakdown".to_string())
-        .chain(
-            m.dimensions
-                .iter()
-                .map(|d| format!("r.{d} IS NOT DISTINCT FROM c.{d}")),
-        )
-        .collect();
-    let dims: String = m.dimensions.iter().map(|d| format!("c.{d}, ")).collect();
-    format!(
-        "CREATE OR REPLACE TEMP TABLE grid_{id} AS
-         WITH c AS ({cells})
-         SELECT c.breakdown, {dims} r.value, coalesce(r.n, 0) AS n, coalesce(r.ksum, 0) AS ksum,
-                r.breakdown IS NOT NULL AS present
-         FROM c LEFT JOIN {raw} r ON {join}",
-        id = m.id,
-        cells = parts.join(" UNION ALL "),
-        join = join.join(" AND "),
-    )
+/// The last month the extracts a measure reads cover (the grid's end when the measure
+/// declares none).
+fn covered_month(conn: &Connection, m: &Measure, run: &Run<'_>) -> duckdb::Result<Option<Month>> {
+    let tables = measures::tables_read(conn, m)?;
+    Ok(run
+        .coverage
+        .iter()
+        .filter(|(kind, _, _)| tables.iter().any(|t| t == kind.name()))
+        .map(|(_, _, last)| Month::of(*last))
+        .max_by_key(|m| (m.year, m.month)))
 }
 
 #[derive(Debug, thiserror::Error)]

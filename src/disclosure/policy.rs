@@ -1,5 +1,6 @@
 //! The disclosure policy: one versioned file (`disclosure.toml`) with the threshold,
-//! the perturbation parameters and the list of measures that count people.
+//! the perturbation parameters of counts and of means, and the list of measures that
+//! count people.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,24 @@ struct File {
     threshold: u32,
     person_measures: Vec<String>,
     perturbation: Perturbation,
+    magnitude: MagnitudeFile,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MagnitudeFile {
+    factor: f64,
+    decimals: u32,
+}
+
+/// How means are protected as magnitudes: the sum behind a mean gets a noise of
+/// `factor × (largest value in the cell) × v`, v drawn from the count table's
+/// symmetric row by a second cell key, and the mean published is that sum over the
+/// perturbed count, rounded to `decimals`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Magnitude {
+    pub factor: f64,
+    pub decimals: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +51,7 @@ pub struct Policy {
     /// Person counts below this, after perturbation, are published as suppressed.
     pub threshold: u32,
     pub perturbation: Params,
+    pub magnitude: Magnitude,
     /// Measures that count people (must match their files' `sensitivity`).
     pub person_measures: Vec<String>,
     pub file: PathBuf,
@@ -84,10 +104,24 @@ impl Policy {
         };
         super::ptable::PTable::new(perturbation)
             .map_err(|e| fail(line_of("variance"), e.to_string()))?;
+        let m = &parsed.magnitude;
+        if !(m.factor > 0.0 && m.factor <= 1.0) {
+            return Err(fail(
+                line_of("factor"),
+                "the magnitude factor is a share of the largest value: above 0, at most 1".into(),
+            ));
+        }
+        if m.decimals > 3 {
+            return Err(fail(line_of("decimals"), "at most 3 decimals".into()));
+        }
         Ok(Policy {
             version: parsed.version,
             threshold: parsed.threshold,
             perturbation,
+            magnitude: Magnitude {
+                factor: m.factor,
+                decimals: m.decimals,
+            },
             person_measures: parsed.person_measures,
             file: path.into(),
             text: text.to_string(),
@@ -135,10 +169,10 @@ impl Policy {
         let t = self.threshold;
         Label {
             fr: format!(
-                "Les chiffres sont légèrement perturbés pour protéger la vie privée ; les effectifs inférieurs à {t} sont affichés « <{t} ». Chaque total est calculé séparément et peut différer de la somme de ses parties."
+                "Les chiffres sont légèrement perturbés pour protéger la vie privée ; les effectifs inférieurs à {t} sont affichés « <{t} ». Chaque total est calculé séparément et peut différer de la somme de ses parties. Les petits changements n'apparaissent qu'une fois assez d'enregistrements accumulés."
             ),
             en: format!(
-                "Figures are slightly perturbed to protect privacy; fewer than {t} shown as <{t}. Each total is computed on its own and may differ from the sum of its parts."
+                "Figures are slightly perturbed to protect privacy; fewer than {t} shown as <{t}. Each total is computed on its own and may differ from the sum of its parts. Small changes appear once enough records have accumulated."
             ),
         }
     }
@@ -159,10 +193,12 @@ mod tests {
 
     #[test]
     fn bad_policies_are_refused_with_their_line() {
-        let text = "version = \"t\"\nthreshold = 10\nperson_measures = []\n[perturbation]\nmax_deviation = 2\nvariance = 9.0\njs = 4\n";
+        let text = "version = \"t\"\nthreshold = 10\nperson_measures = []\n[perturbation]\nmax_deviation = 2\nvariance = 9.0\njs = 4\n[magnitude]\nfactor = 0.1\ndecimals = 0\n";
         let err = Policy::parse(Path::new("disclosure.toml"), text).unwrap_err();
         assert_eq!(err.line, 6, "{err}");
-        let text = "version = \"t\"\nthreshold = 3\nperson_measures = []\n[perturbation]\nmax_deviation = 5\nvariance = 3.0\njs = 4\n";
+        let text = "version = \"t\"\nthreshold = 3\nperson_measures = []\n[perturbation]\nmax_deviation = 5\nvariance = 3.0\njs = 4\n[magnitude]\nfactor = 0.1\ndecimals = 0\n";
         assert!(Policy::parse(Path::new("disclosure.toml"), text).is_err());
+        let text = "version = \"t\"\nthreshold = 10\nperson_measures = []\n[perturbation]\nmax_deviation = 5\nvariance = 3.0\njs = 4\n[magnitude]\nfactor = 3.0\ndecimals = 0\n";
+        assert_eq!(Policy::parse(Path::new("disclosure.toml"), text).unwrap_err().line, 9);
     }
 }

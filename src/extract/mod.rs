@@ -12,6 +12,7 @@ pub mod source;
 pub mod validate;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -51,18 +52,38 @@ impl Extract {
     }
 }
 
+/// What a file is checked against.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Dates after this day are rejected.
+    pub today: NaiveDate,
+    /// The work one file may cause.
+    pub limits: Limits,
+    /// The sites and countries of departure an extract may name.
+    pub register: Arc<crate::reference::Register>,
+}
+
+impl Context {
+    /// Default limits and the built-in register.
+    pub fn new(today: NaiveDate) -> Context {
+        Context {
+            today,
+            limits: Limits::default(),
+            register: Arc::new(crate::reference::Register::builtin()),
+        }
+    }
+}
+
 /// Reads and checks one file. Valid rows go to `sink` (with the file's kind) as long as
 /// no problem has been found; `progress(bytes_read, bytes_total)` is called as it goes.
-/// `today` bounds dates: none may lie after it; `limits` bound the work the file causes.
 pub fn read(
     path: &Path,
-    today: NaiveDate,
-    limits: &Limits,
+    ctx: &Context,
     sink: &mut dyn FnMut(Kind, &RowBuf),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Extract {
     match source::fingerprint(path) {
-        Ok(fingerprint) => read_fingerprinted(path, fingerprint, today, limits, sink, progress),
+        Ok(fingerprint) => read_fingerprinted(path, fingerprint, ctx, sink, progress),
         Err(_) => {
             let mut extract = Extract::new(path);
             extract.problems.file(Rule::Unreadable);
@@ -96,14 +117,13 @@ impl Extract {
 pub fn read_fingerprinted(
     path: &Path,
     fingerprint: Fingerprint,
-    today: NaiveDate,
-    limits: &Limits,
+    ctx: &Context,
     sink: &mut dyn FnMut(Kind, &RowBuf),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Extract {
     let fp = fingerprint.clone();
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_guarded(path, fingerprint, today, limits, sink, progress)
+        read_guarded(path, fingerprint, ctx, sink, progress)
     }));
     caught.unwrap_or_else(|_| {
         tracing::error!(file = %path.display(), "the reader failed on this file; it is treated as unreadable");
@@ -117,11 +137,11 @@ pub fn read_fingerprinted(
 fn read_guarded(
     path: &Path,
     fingerprint: Fingerprint,
-    today: NaiveDate,
-    limits: &Limits,
+    ctx: &Context,
     sink: &mut dyn FnMut(Kind, &RowBuf),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Extract {
+    let limits = &ctx.limits;
     let mut extract = Extract::new(path);
     let ext = path
         .extension()
@@ -152,7 +172,7 @@ fn read_guarded(
     };
     let kind = plan.kind;
     extract.kind = Some(kind);
-    let mut validator = validate::Validator::new(plan, today, *limits);
+    let mut validator = validate::Validator::new(plan, ctx);
     let total = table.bytes;
     let mut emit = |row: &RowBuf| sink(kind, row);
     let result = table.for_each_row(|row, cells, bytes| {

@@ -53,6 +53,8 @@ pub enum Rule {
     CrashedReader,
     /// The first row holds values, not column names.
     NoHeader,
+    /// A site that is not in the register, or not in the row's cercle.
+    UnknownSite,
 }
 
 impl Rule {
@@ -91,6 +93,7 @@ impl Rule {
             Rule::Limit(limit, _) => limit.id(),
             Rule::CrashedReader => "crashed-reader",
             Rule::NoHeader => "no-header",
+            Rule::UnknownSite => "unknown-site",
         }
     }
 
@@ -113,7 +116,8 @@ impl Rule {
             Rule::InvalidDate => "not a real date written YYYY-MM-DD or DD/MM/YYYY".into(),
             Rule::FutureDate => "the date is in the future".into(),
             Rule::DateTooEarly => "the date is before 2000".into(),
-            Rule::UnknownCountry => "not an ISO 3166 alpha-3 country code (e.g. DZA, LBY)".into(),
+            Rule::UnknownCountry => "not the ISO 3166 alpha-3 code of a country of departure of the register (e.g. DZA, LBY); a new country is added to DATA/reference/departure.csv".into(),
+            Rule::UnknownSite => "not a site of the register, or a site outside the row's cercle: use the code (e.g. ML0105-01) or the name of a site of the register; a new site is added to DATA/reference/sites.csv".into(),
             Rule::UnknownRegion => "not a region P-code of the 2019 boundaries (ML01 … ML10)".into(),
             Rule::UnknownCercle => "not a cercle P-code of the 2019 boundaries (e.g. ML0105)".into(),
             Rule::CercleOutsideRegion => "the cercle is not in the row's region".into(),

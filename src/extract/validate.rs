@@ -15,6 +15,7 @@ use super::contract::{
 };
 use super::limits::{Limit, Limits};
 use super::pii;
+use crate::reference::Register;
 use super::report::{Problems, Rule};
 use crate::domain::{AgeBand, Cercle, Code, Country, Kind, Month, MonthSpan, Region, parse_date};
 
@@ -186,6 +187,8 @@ enum Value<'a> {
     Int(i64),
     Number(f64),
     Flag(bool),
+    /// A site of the register (index).
+    Site(usize),
 }
 
 /// One normalised row, as text fields in the order of the store's columns.
@@ -219,6 +222,7 @@ pub struct Validator {
     plan: Plan,
     today: NaiveDate,
     limits: Limits,
+    register: std::sync::Arc<Register>,
     pub problems: Problems,
     pub rows: u64,
     span: Option<(NaiveDate, NaiveDate)>,
@@ -228,11 +232,12 @@ pub struct Validator {
 }
 
 impl Validator {
-    pub fn new(plan: Plan, today: NaiveDate, limits: Limits) -> Self {
+    pub fn new(plan: Plan, ctx: &super::Context) -> Self {
         Validator {
             plan,
-            today,
-            limits,
+            today: ctx.today,
+            limits: ctx.limits,
+            register: ctx.register.clone(),
             problems: Problems::default(),
             rows: 0,
             span: None,
@@ -285,7 +290,7 @@ impl Validator {
                 values.push(Value::Invalid);
                 continue;
             }
-            let value = parse_cell(spec, cell).unwrap_or_else(|rule| {
+            let value = parse_cell(spec, cell, &self.register).unwrap_or_else(|rule| {
                 let rule = match pii::value_kind(cell) {
                     Some(kind) => Rule::PiiValue(kind),
                     None => rule,
@@ -333,6 +338,13 @@ impl Validator {
         {
             self.problems
                 .at(row, "cercle_pcode", Rule::CercleOutsideRegion);
+        }
+        // A site lies in one cercle: the row's.
+        if let (Value::Site(site), Value::Code(cercle)) =
+            (self.get(values, "site"), self.get(values, "cercle_pcode"))
+            && self.register.sites[site].cercle != cercle
+        {
+            self.problems.at(row, "site", Rule::UnknownSite);
         }
         if kind == Kind::Returns {
             let band = match self.get(values, "age_band") {
@@ -443,6 +455,7 @@ impl Validator {
                 (_, Value::Missing | Value::Invalid) => "",
                 (_, Value::Text(t)) => t,
                 (_, Value::Code(c)) => c,
+                (_, Value::Site(i)) => self.register.sites[i].code.as_str(),
                 (_, Value::Date(d)) => {
                     use std::fmt::Write;
                     let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
@@ -479,7 +492,7 @@ fn age_bands_for(year: i64, date: NaiveDate) -> [AgeBand; 2] {
 }
 
 /// Parses one cell by its column's type.
-fn parse_cell<'a>(spec: &ColumnSpec, cell: &'a str) -> Result<Value<'a>, Rule> {
+fn parse_cell<'a>(spec: &ColumnSpec, cell: &'a str, register: &Register) -> Result<Value<'a>, Rule> {
     let cell = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
     if cell.is_empty() {
         return match (spec.need, spec.ty) {
@@ -488,7 +501,16 @@ fn parse_cell<'a>(spec: &ColumnSpec, cell: &'a str) -> Result<Value<'a>, Rule> {
         };
     }
     match spec.ty {
-        ColType::Ref | ColType::Site => {
+        ColType::Site => {
+            if let Some(kind) = pii::value_kind(cell) {
+                return Err(Rule::PiiValue(kind));
+            }
+            register
+                .site_position(cell)
+                .map(Value::Site)
+                .ok_or(Rule::UnknownSite)
+        }
+        ColType::Ref => {
             if cell.chars().count() > MAX_TEXT {
                 Err(Rule::TooLong)
             } else if let Some(kind) = pii::value_kind(cell) {
@@ -501,6 +523,7 @@ fn parse_cell<'a>(spec: &ColumnSpec, cell: &'a str) -> Result<Value<'a>, Rule> {
         }
         ColType::Date => parse_date(cell).map(Value::Date).ok_or(Rule::InvalidDate),
         ColType::Country => Country::parse(cell)
+            .filter(|c| register.is_departure(c.code()))
             .map(|c| Value::Code(c.code()))
             .ok_or(Rule::UnknownCountry),
         ColType::Region => Region::parse(cell)
@@ -556,7 +579,7 @@ mod tests {
         let plan = Plan::from_header(&header(cols), Some(kind), &Limits::default())
             .expect("header is valid");
         let today = NaiveDate::from_ymd_opt(2020, 6, 1).unwrap();
-        let mut v = Validator::new(plan, today, Limits::default());
+        let mut v = Validator::new(plan, &crate::extract::Context::new(today));
         let mut out = Vec::new();
         for (i, row) in rows.iter().enumerate() {
             v.row(i as u64 + 2, row, &mut |r| {
@@ -771,7 +794,7 @@ mod tests {
             "2019-05-01",
             "ML09",
             "ML0901",
-            "Site A",
+            "Centre d'écoute de Niaréla",
             "art",
             "psychologist",
         ];

@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use indicatif::MultiProgress;
 
 use super::journal::Journal;
@@ -19,7 +18,7 @@ use super::{FileOutcome, FileResult, IngestError, io_err};
 use crate::domain::Kind;
 use crate::extract::report::{Problems, Report, Rule};
 use crate::extract::source::{self, Fingerprint};
-use crate::extract::{self, Extract, Limits, RowBuf};
+use crate::extract::{self, Extract, RowBuf};
 use crate::store::{Outcome as LoadOutcome, PrivateStore};
 
 /// Runs `f` over `items` on up to one thread per core; results keep the input order.
@@ -87,8 +86,7 @@ pub(super) struct Read {
 pub(super) struct Reading<'a> {
     pub layout: &'a Layout,
     pub journal: &'a Journal,
-    pub today: NaiveDate,
-    pub limits: &'a Limits,
+    pub context: &'a extract::Context,
 }
 
 /// Reads and checks files in parallel; valid rows go to `staging/<sha256>.csv`. Each
@@ -114,8 +112,7 @@ fn read_one(
     let Reading {
         layout,
         journal,
-        today,
-        limits,
+        context,
     } = reading;
     let started = Instant::now();
     let name = file_name(path);
@@ -144,8 +141,7 @@ fn read_one(
     let extract = extract::read_fingerprinted(
         path,
         fingerprint,
-        *today,
-        limits,
+        context,
         &mut sink,
         &mut |done, total| progress.update(done, total),
     );

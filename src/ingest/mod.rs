@@ -236,7 +236,24 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     check_definitions(&store, &measures)?;
     let secret = secret(&layout, &published, &store)?;
 
-    let (files, unsettled) = take_delivery(&store, &layout, options, &journal, &crashed)?;
+    let register = crate::reference::Register::load(&options.data).map_err(|problems| {
+        DefinitionErrors(
+            problems
+                .into_iter()
+                .map(|p| crate::measures::DefinitionError {
+                    file: p.file,
+                    line: p.line,
+                    message: p.message,
+                })
+                .collect(),
+        )
+    })?;
+    let context = crate::extract::Context {
+        today: options.today,
+        limits: options.limits,
+        register: std::sync::Arc::new(register),
+    };
+    let (files, unsettled) = take_delivery(&store, &layout, &context, options, &journal, &crashed)?;
     journal.clear().map_err(io_err(&layout.private()))?;
     purge_quarantine(&store, &layout, options.purge_quarantine_after)?;
     let accepted = files
@@ -302,8 +319,17 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
             key_id,
             key_changed,
         };
-        let id = publish::publish(&store, &published, &measures, &disclosure, provenance)?;
+        let id = publish::publish(
+            &store,
+            &published,
+            &layout.private(),
+            &measures,
+            &disclosure,
+            &context.register,
+            provenance,
+        )?;
         let pruned = published.prune(options.keep)?;
+        publish::prune_state(&store, &published)?;
         tracing::info!(snapshot = %id, pruned = pruned.len(), "published");
         summary.published = Some(id.clone());
         summary.current = Some(id);
@@ -342,6 +368,20 @@ fn secret(
     }
 }
 
+/// The disclosure report the job kept for the snapshot `CURRENT` names.
+pub fn disclosure_report(data: &Path) -> Result<crate::disclosure::report::Report, IngestError> {
+    let layout = Layout::new(data);
+    let published = Published::new(layout.published());
+    let id = published
+        .current()?
+        .ok_or_else(|| io_err(&layout.published())(std::io::Error::other("nothing is published yet")))?;
+    crate::disclosure::report::load(&layout.private(), id.as_str()).map_err(|e| {
+        io_err(&crate::disclosure::report::reports_dir(&layout.private()))(std::io::Error::other(format!(
+            "no disclosure report for snapshot {id} ({e}); the next ingest that publishes writes one"
+        )))
+    })
+}
+
 /// Makes a new record-key secret when the old one is lost for good
 /// (`reintegra keygen --confirm-new-secret`). Refuses when one exists.
 pub fn keygen(data: &Path) -> Result<PathBuf, IngestError> {
@@ -362,6 +402,7 @@ pub fn keygen(data: &Path) -> Result<PathBuf, IngestError> {
 fn take_delivery(
     store: &PrivateStore,
     layout: &Layout,
+    context: &crate::extract::Context,
     options: &Options,
     journal: &journal::Journal,
     crashed: &[journal::Mark],
@@ -398,8 +439,7 @@ fn take_delivery(
     let reading = files::Reading {
         layout,
         journal,
-        today: options.today,
-        limits: &options.limits,
+        context,
     };
     for (read, position) in files::read_all(to_read, &reading)?
         .into_iter()

@@ -14,9 +14,13 @@ pub fn units_table(m: &Measure) -> String {
 }
 
 /// The temporary table of a measure's raw cells:
-/// `breakdown, <dimensions…>, value DOUBLE, n BIGINT, ksum HUGEINT` where `n` counts the
-/// distinct contributors (persons or units; NULL for sums) and `ksum` is the sum of
-/// their record keys (NULL unless the units carry an `rkey` column).
+/// `breakdown, <dimensions…>, value DOUBLE, n BIGINT, ksum HUGEINT, msum HUGEINT,
+/// vmax DOUBLE` where `n` counts what the measure counts (persons or units; NULL for
+/// sums), `ksum` is the sum of the record keys of the distinct **people** behind the
+/// cell (the cell key's source: noise is keyed on people, never on events), `msum` the
+/// sum of the keys of the cell's members (the units counted; for a mean, each person's
+/// key mixed with their value) and `vmax` a mean's largest value. Key columns are NULL
+/// unless the units are keyed.
 pub fn raw_table(m: &Measure) -> String {
     format!("raw_{}", m.id)
 }
@@ -69,7 +73,48 @@ pub fn check_query(conn: &Connection, m: &Measure) -> Result<(), DefinitionError
             "the query returns {extra}, which is neither a declared dimension nor a column its statistic uses"
         )));
     }
+    // A non-person figure may not be computed from records of people: it would be
+    // published unprotected.
+    if m.sensitivity == super::Sensitivity::Aggregate {
+        let read = tables_read(conn, m).map_err(|e| located(m, &e))?;
+        if let Some(t) = read
+            .iter()
+            .find(|t| PERSON_TABLES.contains(&t.as_str()))
+        {
+            return Err(at(format!(
+                "an aggregate (non-person) measure may not read the {t} table: its figures would be published unprotected; declare sensitivity = \"person\""
+            )));
+        }
+    }
     Ok(())
+}
+
+/// Tables of the private store that hold records of people.
+pub const PERSON_TABLES: &[&str] = &["returns", "sessions", "trainings"];
+
+/// The store tables a measure's query reads, from DuckDB's own plan of it.
+pub fn tables_read(conn: &Connection, m: &Measure) -> Result<Vec<String>, duckdb::Error> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN {}", query_text(m)))?;
+    let plan: Vec<String> = stmt
+        .query_map([], |row| row.get::<_, String>(1))?
+        .collect::<Result<_, _>>()?;
+    let mut tables: Vec<String> = Vec::new();
+    for text in plan {
+        for piece in text.split("Table:").skip(1) {
+            // `Table: memory.main."returns"`: the last part of a qualified, quoted name.
+            let name: String = piece
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"'))
+                .filter(|c| *c != '"')
+                .collect();
+            let name = name.rsplit('.').next().unwrap_or("").to_string();
+            if !name.is_empty() && !tables.contains(&name) {
+                tables.push(name);
+            }
+        }
+    }
+    Ok(tables)
 }
 
 /// Runs the query into `units_table(m)`.
@@ -84,22 +129,22 @@ pub fn materialise_units(conn: &Connection, m: &Measure) -> Result<(), Definitio
 }
 
 /// Aggregates the unit rows of `source` into the raw cells of every declared breakdown
-/// (`raw_table(m)`). With `keyed`, `source` has an `rkey` column (the contributor's
-/// record key) and each cell gets the sum of its distinct contributors' keys.
+/// (`raw_table(m)`). With `keyed`, `source` has `rkey` (the person's record key) and
+/// `mkey` (the member's key) columns, and each cell gets the sums of its distinct
+/// people's and members' keys.
 ///
-/// Each breakdown is one grouped query over the distinct (cell, contributor) pairs —
-/// several times faster in DuckDB than distinct aggregates under GROUPING SETS.
+/// Each breakdown is one grouped query over the distinct (cell, key) pairs — several
+/// times faster in DuckDB than distinct aggregates under GROUPING SETS.
 pub fn compute_raw_cells(
     conn: &Connection,
     m: &Measure,
     source: &str,
     keyed: bool,
 ) -> Result<(), duckdb::Error> {
-    let contributor = m.statistic.contributor();
     let parts: Vec<String> = m
         .breakdowns
         .iter()
-        .map(|b| breakdown_sql(m, b, source, contributor, keyed))
+        .map(|b| breakdown_sql(m, b, source, keyed))
         .collect();
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE {} AS {}",
@@ -109,14 +154,8 @@ pub fn compute_raw_cells(
 }
 
 /// The raw cells of one breakdown:
-/// `breakdown, <every dimension, NULL outside b>, value, n, ksum`.
-fn breakdown_sql(
-    m: &Measure,
-    b: &[String],
-    source: &str,
-    contributor: Option<&str>,
-    keyed: bool,
-) -> String {
+/// `breakdown, <every dimension, NULL outside b>, value, n, ksum, msum, vmax`.
+fn breakdown_sql(m: &Measure, b: &[String], source: &str, keyed: bool) -> String {
     let group = b.join(", ");
     let group_by = if b.is_empty() {
         String::new()
@@ -130,44 +169,17 @@ fn breakdown_sql(
             format!("{group}, {cols}")
         }
     };
-    let columns: Vec<String> = m
+    let columns: String = m
         .dimensions
         .iter()
         .map(|d| {
             if b.contains(d) {
-                format!("CAST(c.{d} AS VARCHAR) AS {d}")
+                format!("CAST(c.{d} AS VARCHAR) AS {d}, ")
             } else {
-                format!("CAST(NULL AS VARCHAR) AS {d}")
+                format!("CAST(NULL AS VARCHAR) AS {d}, ")
             }
         })
         .collect();
-    let id = Measure::breakdown_id(b);
-    // Distinct contributors per cell, and the sum of their keys.
-    let counted = contributor.map(|c| {
-        // A record key stands for its contributor (64-bit keys: two contributors share
-        // one with odds of about n²/2^65), and hashes faster than the reference text.
-        let (distinct, ksum) = if keyed {
-            ("rkey", "sum(CAST(rkey AS HUGEINT))")
-        } else {
-            (c, "CAST(NULL AS HUGEINT)")
-        };
-        format!(
-            "SELECT {} FROM (SELECT DISTINCT {} FROM {source}) {group_by}",
-            lead(&format!("count(*) AS n, {ksum} AS ksum")),
-            lead(distinct),
-        )
-    });
-    let valued = match m.statistic {
-        Statistic::Sum => Some("sum(value)"),
-        Statistic::Mean => Some("avg(value)"),
-        _ => None,
-    }
-    .map(|agg| {
-        format!(
-            "SELECT {} FROM {source} {group_by}",
-            lead(&format!("CAST({agg} AS DOUBLE) AS value"))
-        )
-    });
     let on = |left: &str, right: &str| {
         if b.is_empty() {
             "true".to_string()
@@ -178,20 +190,90 @@ fn breakdown_sql(
                 .join(" AND ")
         }
     };
-    let from = match (&counted, &valued) {
-        (Some(c), Some(v)) => format!("({v}) c JOIN ({c}) k ON {}", on("c", "k")),
-        (Some(c), None) => format!("({c}) c"),
-        (None, Some(v)) => format!("({v}) c"),
-        (None, None) => unreachable!("every statistic counts or aggregates a value"),
+    // Distinct pairs of (cell, key), aggregated per cell.
+    let distinct = |key: &str, aggregates: &str| {
+        format!(
+            "SELECT {} FROM (SELECT DISTINCT {} FROM {source}) {group_by}",
+            lead(aggregates),
+            lead(key)
+        )
     };
-    let (value, n, ksum) = match (&counted, &valued) {
-        (Some(_), Some(_)) => ("c.value", "k.n", "k.ksum"),
-        (Some(_), None) => ("CAST(c.n AS DOUBLE)", "c.n", "c.ksum"),
-        _ => ("c.value", "CAST(NULL AS BIGINT)", "CAST(NULL AS HUGEINT)"),
+    let id = Measure::breakdown_id(b);
+    let (from, value, n, ksum, msum, vmax) = match (m.statistic, keyed) {
+        (Statistic::Persons, true) => (
+            format!("({}) c", distinct("rkey", "count(*) AS n, sum(CAST(rkey AS HUGEINT)) AS ksum")),
+            "CAST(c.n AS DOUBLE)",
+            "c.n",
+            "c.ksum",
+            "c.ksum",
+            "NULL",
+        ),
+        (Statistic::Units, true) => (
+            format!(
+                "({}) c JOIN ({}) k ON {}",
+                distinct("mkey", "count(*) AS n, sum(CAST(mkey AS HUGEINT)) AS msum"),
+                distinct("rkey", "sum(CAST(rkey AS HUGEINT)) AS ksum"),
+                on("c", "k")
+            ),
+            "CAST(c.n AS DOUBLE)",
+            "c.n",
+            "k.ksum",
+            "c.msum",
+            "NULL",
+        ),
+        (Statistic::Mean, true) => (
+            format!(
+                "({}) c JOIN ({}) k ON {}",
+                distinct(
+                    "mkey, value",
+                    "CAST(avg(value) AS DOUBLE) AS value, max(value) AS vmax, sum(CAST(mkey AS HUGEINT)) AS msum"
+                ),
+                distinct("rkey", "count(*) AS n, sum(CAST(rkey AS HUGEINT)) AS ksum"),
+                on("c", "k")
+            ),
+            "c.value",
+            "k.n",
+            "k.ksum",
+            "c.msum",
+            "c.vmax",
+        ),
+        (Statistic::Sum, _) => (
+            format!(
+                "(SELECT {} FROM {source} {group_by}) c",
+                lead("CAST(sum(value) AS DOUBLE) AS value")
+            ),
+            "c.value",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+        ),
+        (Statistic::Mean, false) => (
+            format!(
+                "(SELECT {} FROM {source} {group_by}) c",
+                lead("CAST(avg(value) AS DOUBLE) AS value, count(DISTINCT person_ref) AS n, max(value) AS vmax")
+            ),
+            "c.value",
+            "c.n",
+            "NULL",
+            "NULL",
+            "c.vmax",
+        ),
+        (statistic, false) => {
+            let contributor = statistic.contributor().expect("counts have contributors");
+            (
+                format!("({}) c", distinct(contributor, "count(*) AS n")),
+                "CAST(c.n AS DOUBLE)",
+                "c.n",
+                "NULL",
+                "NULL",
+                "NULL",
+            )
+        }
     };
     format!(
-        "SELECT '{id}' AS breakdown, {cols}{value} AS value, CAST({n} AS BIGINT) AS n, CAST({ksum} AS HUGEINT) AS ksum FROM {from}",
-        cols = columns.iter().map(|c| format!("{c}, ")).collect::<String>(),
+        "SELECT '{id}' AS breakdown, {columns}{value} AS value, CAST({n} AS BIGINT) AS n, \
+         CAST({ksum} AS HUGEINT) AS ksum, CAST({msum} AS HUGEINT) AS msum, CAST({vmax} AS DOUBLE) AS vmax FROM {from}"
     )
 }
 
@@ -203,5 +285,24 @@ impl Statistic {
             Statistic::Units => Some("unit_ref"),
             Statistic::Sum => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_a_query_reads_come_from_its_plan() {
+        let store = crate::store::PrivateStore::in_memory().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let measures = crate::measures::load_dir(&dir).unwrap();
+        let read = |id: &str| {
+            let m = measures.iter().find(|m| m.id == id).unwrap();
+            tables_read(store.connection(), m).unwrap()
+        };
+        assert_eq!(read("returns"), ["returns"]);
+        assert_eq!(read("beneficiaries_cumulative"), ["sessions"]);
+        assert_eq!(read("people_reached"), ["campaigns"]);
     }
 }

@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::reference::Label;
-pub use compute::{check_query, compute_raw_cells, materialise_units, raw_table, units_table};
+pub use compute::{
+    PERSON_TABLES, check_query, compute_raw_cells, materialise_units, raw_table, tables_read,
+    units_table,
+};
 
 /// Whether a measure's figures count people (and so must be protected) or are
 /// non-person figures (events held, reach estimated by an organiser).
@@ -75,6 +78,42 @@ struct Header {
     statistic: Statistic,
     dimensions: Vec<String>,
     breakdowns: Vec<Vec<String>>,
+    /// The months the measure's period dimensions span (their grid).
+    #[serde(default)]
+    months: Option<MonthsDecl>,
+    /// The range a mean's values can take (scores: 0 to 100).
+    #[serde(default)]
+    range: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MonthsDecl {
+    from: String,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// The months a measure's grid spans: from a declared month to a declared one, or to
+/// the month of the data-as-of date when none is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthRange {
+    pub from: crate::domain::Month,
+    pub to: Option<crate::domain::Month>,
+}
+
+/// Dimensions whose values are periods (their grid comes from the declared months).
+pub const PERIOD_DIMENSIONS: &[&str] = &["month", "quarter", "year", "through_month"];
+
+/// Dimensions whose values come from the places or the register.
+pub const PLACE_DIMENSIONS: &[&str] = &["region", "cercle", "site", "country_from"];
+
+/// Whether a dimension has a reference list (its grid): places, periods, or a code set
+/// of `labels.toml`.
+pub fn has_reference_list(dim: &str) -> bool {
+    PERIOD_DIMENSIONS.contains(&dim)
+        || PLACE_DIMENSIONS.contains(&dim)
+        || crate::reference::labels().contains_key(dim)
 }
 
 /// A measure, parsed and checked.
@@ -94,6 +133,10 @@ pub struct Measure {
     pub file: PathBuf,
     /// Line of the file where the query starts (1-based).
     pub sql_line: usize,
+    /// The months of the period dimensions' grid.
+    pub months: Option<MonthRange>,
+    /// The values a mean can take.
+    pub range: Option<(f64, f64)>,
 }
 
 impl Measure {
@@ -319,6 +362,62 @@ pub fn parse(path: &Path, text: &str) -> Result<Measure, DefinitionErrors> {
             "the query is missing after the header".into(),
         ));
     }
+    // Every published grid comes from reference lists, never from the data.
+    for d in &parsed.dimensions {
+        if is_identifier(d) && !has_reference_list(d) {
+            errors.push(fail(
+                dims_line,
+                format!(
+                    "dimension {d} has no reference list: add its codes and labels as [{d}] to src/reference/labels.toml"
+                ),
+            ));
+        }
+    }
+    let months_line = line_of("months");
+    let months = match &parsed.months {
+        Some(decl) => {
+            let from = crate::domain::Month::parse(&decl.from);
+            let to = decl.to.as_deref().map(crate::domain::Month::parse);
+            match (from, to) {
+                (Some(from), None) => Some(MonthRange { from, to: None }),
+                (Some(from), Some(Some(to))) if (to.year, to.month) >= (from.year, from.month) => {
+                    Some(MonthRange { from, to: Some(to) })
+                }
+                _ => {
+                    errors.push(fail(
+                        months_line,
+                        "months = { from = \"YYYY-MM\", to = \"YYYY-MM\" } (to optional, not before from)".into(),
+                    ));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if months.is_none()
+        && parsed.months.is_none()
+        && parsed
+            .dimensions
+            .iter()
+            .any(|d| PERIOD_DIMENSIONS.contains(&d.as_str()))
+    {
+        errors.push(fail(
+            dims_line,
+            "a measure with period dimensions declares the months of its grid: months = { from = \"YYYY-MM\" }".into(),
+        ));
+    }
+    let range = match (parsed.range, parsed.statistic) {
+        (Some([lo, hi]), Statistic::Mean) if lo < hi => Some((lo, hi)),
+        (Some(_), Statistic::Mean) => {
+            errors.push(fail(line_of("range"), "range = [low, high] with low < high".into()));
+            None
+        }
+        (Some(_), _) => {
+            errors.push(fail(line_of("range"), "only a mean declares a range".into()));
+            None
+        }
+        (None, _) => None,
+    };
     if !errors.is_empty() {
         return Err(DefinitionErrors(errors));
     }
@@ -334,13 +433,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Measure, DefinitionErrors> {
         sql,
         file: path.into(),
         sql_line: header_lines + 1,
+        months,
+        range,
     })
 }
 
-/// The columns a measure's query must return.
+/// The columns a measure's query must return. A person measure always returns the
+/// person behind each row: noise is keyed on people, never on events.
 pub fn required_columns(m: &Measure) -> Vec<String> {
     let mut cols: Vec<String> = m.dimensions.clone();
     cols.extend(m.statistic.needs().iter().map(|s| s.to_string()));
+    if m.sensitivity == Sensitivity::Person && !cols.iter().any(|c| c == "person_ref") {
+        cols.push("person_ref".into());
+    }
     cols
 }
 

@@ -66,6 +66,8 @@ pub struct Snapshot {
     pub meta: BTreeMap<String, String>,
     pub measures: Vec<MeasureInfo>,
     pub coverage: Vec<(Kind, NaiveDate, NaiveDate)>,
+    /// The register's sites: code → names (the labels of the site dimension).
+    pub sites: HashMap<String, Label>,
     /// (measure, breakdown id) → cells in the snapshot's order.
     cells: HashMap<(String, String), Vec<Cell>>,
 }
@@ -134,6 +136,22 @@ impl Snapshot {
                     dimensions: serde_json::from_str(&dims).unwrap_or_default(),
                     breakdowns: serde_json::from_str(&bds).unwrap_or_default(),
                 });
+            }
+        }
+        let mut sites = HashMap::new();
+        if let Ok(mut stmt) = conn.prepare("SELECT code, name_fr, name_en FROM sites") {
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(db)?;
+            for row in rows {
+                let (code, fr, en) = row.map_err(db)?;
+                sites.insert(code, Label { fr, en });
             }
         }
         let mut coverage = Vec::new();
@@ -209,6 +227,7 @@ impl Snapshot {
             meta,
             measures,
             coverage,
+            sites,
             cells,
         })
     }
@@ -254,6 +273,14 @@ impl Snapshot {
         self.meta
             .get(&format!("note_{lang}"))
             .map_or("", String::as_str)
+    }
+
+    /// The non-revealing part of the disclosure report of the run that published this
+    /// snapshot (for administrators).
+    pub fn disclosure_report(&self) -> Option<crate::disclosure::report::Report> {
+        self.meta
+            .get("disclosure_report")
+            .and_then(|text| serde_json::from_str(text).ok())
     }
 
     pub fn data_as_of(&self) -> Option<NaiveDate> {

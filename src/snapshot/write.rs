@@ -33,6 +33,8 @@ pub struct Metadata {
     pub coverage: Vec<(Kind, NaiveDate, NaiveDate)>,
     /// Further key/value pairs (e.g. the disclosure policy's version and note).
     pub extra: Vec<(String, String)>,
+    /// The register's sites, whose names label the site dimension.
+    pub sites: Vec<crate::reference::SiteRef>,
 }
 
 /// Writes the snapshot into `path` (a new file) through `conn`, which holds the cells.
@@ -83,6 +85,15 @@ fn fill(
     pairs.extend(meta.extra.iter().cloned());
     for (key, value) in &pairs {
         conn.execute("INSERT INTO snap.meta VALUES (?, ?)", params![key, value])?;
+    }
+    conn.execute_batch(
+        "CREATE TABLE snap.sites (code VARCHAR PRIMARY KEY, region VARCHAR, cercle VARCHAR, name_fr VARCHAR, name_en VARCHAR)",
+    )?;
+    for s in &meta.sites {
+        conn.execute(
+            "INSERT INTO snap.sites VALUES (?, ?, ?, ?, ?)",
+            params![s.code, s.region, s.cercle, s.name.fr, s.name.en],
+        )?;
     }
     for (kind, first, last) in &meta.coverage {
         conn.execute(

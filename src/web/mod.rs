@@ -176,6 +176,12 @@ pub fn routes() -> Vec<Route> {
             "/admin/audit",
             get(admin::audit),
         ),
+        route(
+            "/admin/disclosure",
+            Access::Admin,
+            "/admin/disclosure",
+            get(admin::disclosure),
+        ),
         route("/metrics", Access::Admin, "/metrics", get(metrics_text)),
         route("/healthz", Access::Open, "/healthz", get(healthz)),
         route(

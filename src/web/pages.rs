@@ -211,6 +211,13 @@ pub fn index(page: &Page<'_>) -> Markup {
                 }
             }
         }
+        @if page.viewer.role == crate::access::Role::Admin {
+            h2 { (page.t("Administration", "Administration")) }
+            ul {
+                li { a href={ "/admin/audit" (lang_query) } { (page.t("Journal d'audit", "Audit log")) } }
+                li { a href={ "/admin/disclosure" (lang_query) } { (page.t("Contrôle de la divulgation", "Disclosure control")) } }
+            }
+        }
     };
     layout(page, page.t("Accueil", "Home"), None, body)
 }
@@ -501,9 +508,14 @@ pub fn chart_of(
                 .filter(|(ci, _)| {
                     figures.figures[*ci][si] != Figure::Missing || figures.series.len() > 1
                 })
-                .map(|(ci, (code, _))| Point {
+                .map(|(ci, (code, name))| Point {
                     key: code.clone(),
-                    label: labels::axis_label(&category, code, l),
+                    // Sites are labelled from the snapshot's register, already in the figures.
+                    label: if category == "site" {
+                        name.clone()
+                    } else {
+                        labels::axis_label(&category, code, l)
+                    },
                     value: figures.figures[ci][si].value(),
                 })
                 .collect(),

@@ -143,6 +143,10 @@ fn arrange(
     let cat_codes: BTreeSet<String> = cells.iter().map(|c| code_at(cat_pos, c)).collect();
     let ser_codes: BTreeSet<String> = cells.iter().map(|c| code_at(ser_pos, c)).collect();
     let label = |dim: &Option<String>, code: &str| match dim {
+        Some(d) if d == "site" => snapshot
+            .sites
+            .get(code)
+            .map_or_else(|| code.to_string(), |l| locale.pick(&l.fr, &l.en).to_string()),
         Some(d) => labels::value_label(d, code, locale),
         None => locale
             .pick(&measure.title.fr, &measure.title.en)

@@ -327,3 +327,58 @@ fn parse_raw(raw: &[u8]) -> RawResponse {
         body: String::from_utf8_lossy(&body).to_string(),
     }
 }
+
+/// Every published cell of a snapshot: (measure, breakdown|dims) → (value, suppressed).
+pub fn all_cells(
+    snapshot: &Path,
+) -> std::collections::BTreeMap<(String, String), (Option<f64>, bool)> {
+    let conn = reintegra::snapshot::open_read_only(snapshot).unwrap();
+    let measures: Vec<(String, Vec<String>)> = {
+        let mut stmt = conn.prepare("SELECT id, dimensions FROM measures").unwrap();
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .unwrap()
+            .map(|r| {
+                let (id, dims) = r.unwrap();
+                (id, serde_json::from_str(&dims).unwrap())
+            })
+            .collect()
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (id, dims) in measures {
+        let key: String = dims
+            .iter()
+            .map(|d| format!(" || '|' || coalesce({d}, '')"))
+            .collect();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT breakdown{key}, value, suppressed FROM cells_{id}"
+            ))
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<f64>>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (k, v, s) = row.unwrap();
+            out.insert((id.clone(), k), (v, s));
+        }
+    }
+    out
+}
+
+/// The cells that differ between two snapshots' cells.
+pub fn changed_cells(
+    before: &std::collections::BTreeMap<(String, String), (Option<f64>, bool)>,
+    after: &std::collections::BTreeMap<(String, String), (Option<f64>, bool)>,
+) -> Vec<(String, String)> {
+    after
+        .iter()
+        .filter(|(k, v)| before.get(k).is_some_and(|b| b != *v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
