@@ -116,7 +116,8 @@ fn run_binary(inbox: &Path, data: &Path, must_succeed: bool) -> Run {
     run
 }
 
-/// Seconds to compute every measure's raw cells, then its protected cells.
+/// Seconds to compute every measure's raw cells, then its protected cells — with the
+/// state of every cell written as on a first night (the costliest: every member kept).
 fn disclosure_cost(work: &Path) -> (f64, f64) {
     let private = work.join("data/private");
     let store = PrivateStore::open(&private).unwrap();
@@ -130,10 +131,23 @@ fn disclosure_cost(work: &Path) -> (f64, f64) {
     let raw = started.elapsed().as_secs_f64();
     let policy = Policy::load(&repo().join("disclosure.toml")).unwrap();
     let disclosure = Disclosure::new(policy, Secret::load(&private).unwrap()).unwrap();
+    let register = reintegra::reference::Register::builtin();
+    let coverage = store.coverage().unwrap();
+    // A fresh state (the run's own rows were written under generation 1).
+    conn.execute_batch("DROP TABLE IF EXISTS sdc_cells; DROP TABLE IF EXISTS sdc_members; DROP TABLE IF EXISTS sdc_meta;")
+        .unwrap();
     let started = Instant::now();
-    disclosure.install(conn).unwrap();
+    reintegra::disclosure::state::prepare(conn, 0, &disclosure.policy.version).unwrap();
+    disclosure.install(conn, &register).unwrap();
+    let run = reintegra::disclosure::Run {
+        register: &register,
+        coverage: &coverage,
+        current: 0,
+        next: 1,
+    };
     for m in &all {
-        disclosure.protect(conn, m).unwrap();
+        disclosure.protect(conn, m, &run).unwrap();
+        Disclosure::cleanup(conn, m).unwrap();
     }
     let protected = started.elapsed().as_secs_f64();
     let persons = all

@@ -205,7 +205,7 @@ fn grid_sql(m: &Measure) -> String {
     format!(
         "CREATE OR REPLACE TEMP TABLE {grid} AS
          WITH c AS ({cells})
-         SELECT md5_number('{id}' || chr(31) || c.breakdown{key}) AS cell,
+         SELECT CAST(md5_number('{id}' || chr(31) || c.breakdown{key}) % 18446744073709551616 AS UBIGINT) AS cell,
                 c.breakdown, {dims} r.value, coalesce(r.n, 0) AS n, coalesce(r.ksum, 0) AS ksum,
                 coalesce(r.msum, 0) AS msum, r.vmax, r.breakdown IS NOT NULL AS present
          FROM c LEFT JOIN {raw} r ON {join}",

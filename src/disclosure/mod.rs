@@ -194,10 +194,7 @@ impl Disclosure {
     /// (`mkey`: the person for counts of people, the unit for counts of units, the
     /// person and their value for a mean): `keyed_<id>`.
     fn key_units(&self, conn: &Connection, m: &Measure, units: &str) -> duckdb::Result<String> {
-        let unit = match m.statistic {
-            Statistic::Units => Some("unit_ref"),
-            _ => None,
-        };
+        let unit = (m.statistic == Statistic::Units).then_some("unit_ref");
         // Keys computed for an earlier measure of the run are reused (the people of
         // sessions feed four measures).
         let t = std::time::Instant::now();
@@ -225,7 +222,7 @@ impl Disclosure {
         let (member, join_unit) = match m.statistic {
             Statistic::Units => (
                 "uk.rkey".to_string(),
-                format!("JOIN record_keys uk ON u.unit_ref = uk.ref"),
+                "JOIN record_keys uk ON u.unit_ref = uk.ref".to_string(),
             ),
             // A person's value is part of what they contribute to a mean: a corrected
             // score is a change of member.
