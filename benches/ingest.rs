@@ -18,7 +18,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use reintegra::disclosure::{Disclosure, Policy, keys::Secret};
-use reintegra::measures::{self, Sensitivity};
+use reintegra::definitions::Sensitivity;
+use reintegra::measures;
 use reintegra::store::PrivateStore;
 
 fn repo() -> PathBuf {
@@ -122,7 +123,7 @@ fn disclosure_cost(work: &Path) -> (f64, f64) {
     let private = work.join("data/private");
     let store = PrivateStore::open(&private).unwrap();
     let conn = store.connection();
-    let all = measures::load_dir(&repo().join("queries")).unwrap();
+    let all = reintegra::definitions::measure::load_dir(&repo().join("queries")).unwrap();
     let started = Instant::now();
     for m in &all {
         measures::materialise_units(conn, m).unwrap();

@@ -1,5 +1,6 @@
 //! Server benchmark: `cargo bench --bench serve` (needs `wrk` and `nginx`, e.g.
-//! `apt-get install wrk nginx-light`; scales from `BENCH_SCALES`, default "1,100").
+//! `apt-get install wrk nginx-light`; scales from `BENCH_SCALES`, default "1,100";
+//! `BENCH_BINARY=path` serves with another build, to compare two versions).
 //!
 //! For each scale it builds a snapshot, starts `reintegra serve`, and in the same run
 //! serves the very same bytes of the overview page from nginx. wrk measures requests/s
@@ -126,7 +127,9 @@ impl Drop for Server {
 }
 
 fn start_reintegra(data: &Path, port: u16, cache: bool) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_reintegra"))
+    // BENCH_BINARY: another build's binary, to compare two versions on one machine.
+    let binary = std::env::var("BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_reintegra").into());
+    let child = Command::new(binary)
         .args(["serve", "--data"])
         .arg(data)
         .args(["--bind", &format!("127.0.0.1:{port}"), "--dashboards"])

@@ -13,9 +13,25 @@ use chrono::NaiveDate;
 
 use crate::extract::{self, report::format_rows};
 use crate::measures;
-use crate::snapshot::MeasureInfo;
+use crate::definitions::{MeasureInfo, dashboard, measure};
+use crate::reference::Register;
 use crate::store::PrivateStore;
-use crate::web::dashboards;
+
+/// The register extracts are checked against: a data folder's (`reference/sites.csv`,
+/// `reference/departure.csv` beside the built-in one), or the built-in one alone. Its
+/// problems, one per line, when the folder's files are wrong.
+pub fn register(data: Option<&Path>) -> Result<Register, String> {
+    let Some(data) = data else {
+        return Ok(Register::builtin());
+    };
+    Register::load(data).map_err(|problems| {
+        problems
+            .iter()
+            .map(|p| format!("{}:{}: {}", p.file.display(), p.line, p.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
 
 /// The verdict on one file, as printed.
 pub struct Checked {
@@ -30,7 +46,7 @@ pub fn check_path(
     path: &Path,
     today: NaiveDate,
     queries: &Path,
-    register: &crate::reference::Register,
+    register: &Register,
 ) -> std::io::Result<Vec<Checked>> {
     let mut paths = Vec::new();
     if path.is_dir() {
@@ -81,7 +97,7 @@ fn is_register_file(path: &Path) -> bool {
 }
 
 fn check_register(path: &Path) -> Checked {
-    let problems = crate::reference::Register::check_file(path);
+    let problems = Register::check_file(path);
     let mut text = if problems.is_empty() {
         format!("OK      {}: register file\n", path.display())
     } else {
@@ -97,7 +113,7 @@ fn check_register(path: &Path) -> Checked {
     }
 }
 
-fn check_extract(path: &Path, today: NaiveDate, register: &crate::reference::Register) -> Checked {
+fn check_extract(path: &Path, today: NaiveDate, register: &Register) -> Checked {
     let ctx = extract::Context {
         register: std::sync::Arc::new(register.clone()),
         ..extract::Context::new(today)
@@ -155,7 +171,7 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
         ok,
         text,
     };
-    let measures = match measures::load_dir(queries) {
+    let measures = match measure::load_dir(queries) {
         Ok(m) => m,
         Err(e) => {
             return verdict(
@@ -170,9 +186,9 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
     let infos: Vec<MeasureInfo> = measures.iter().map(MeasureInfo::from).collect();
     let result = std::fs::read_to_string(path)
         .map_err(|e| e.to_string())
-        .and_then(|text| dashboards::parse(path, &text).map_err(|e| e.to_string()))
+        .and_then(|text| dashboard::parse(path, &text).map_err(|e| e.to_string()))
         .and_then(|d| {
-            dashboards::validate(std::slice::from_ref(&d), &infos)
+            dashboard::validate(std::slice::from_ref(&d), &infos)
                 .map(|()| d)
                 .map_err(|e| e.to_string())
         });
@@ -193,7 +209,7 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
 fn check_measure(store: &PrivateStore, path: &Path) -> Checked {
     let result = std::fs::read_to_string(path)
         .map_err(|e| e.to_string())
-        .and_then(|text| measures::parse(path, &text).map_err(|e| e.to_string()))
+        .and_then(|text| measure::parse(path, &text).map_err(|e| e.to_string()))
         .and_then(|m| {
             measures::check_query(store.connection(), &m)
                 .map(|()| m)

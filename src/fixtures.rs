@@ -1297,7 +1297,7 @@ mod tests {
                 assert!(longest_digit_run(field) < 8, "{kind}: {field}");
                 assert!(!field.contains('@'), "{kind}: {field}");
                 assert_eq!(
-                    crate::extract::pii::value_kind(field),
+                    crate::pii::value_kind(field),
                     None,
                     "{kind}: {field}"
                 );

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reintegra::access::commands::{self, AuditQuery, UsersCommand};
 use reintegra::access::{Revoke, Role};
-use reintegra::{check, fixtures, ingest, web};
+use reintegra::{check, demo, fixtures, ingest, server};
 
 #[derive(Parser)]
 #[command(
@@ -306,7 +306,7 @@ fn run(command: Command) -> anyhow::Result<u8> {
             }
             let summary = ingest::run(&options)?;
             for file in &summary.files {
-                println!("{}", describe(file));
+                println!("{file}");
             }
             for name in &summary.unsettled {
                 println!("left        {name}: modified less than {settle} s ago; the next run reads it");
@@ -350,19 +350,7 @@ fn run(command: Command) -> anyhow::Result<u8> {
             queries,
             data,
         } => {
-            let register = match &data {
-                Some(d) => reintegra::reference::Register::load(d).map_err(|problems| {
-                    anyhow::anyhow!(
-                        "{}",
-                        problems
-                            .iter()
-                            .map(|p| format!("{}:{}: {}", p.file.display(), p.line, p.message))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    )
-                })?,
-                None => reintegra::reference::Register::builtin(),
-            };
+            let register = check::register(data.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
             let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register)
                 .with_context(|| format!("checking {}", path.display()))?;
             let mut ok = true;
@@ -385,7 +373,7 @@ fn run(command: Command) -> anyhow::Result<u8> {
             secure_cookies,
             trusted_proxy,
         } => {
-            let mut settings = web::Settings::new(data, dashboards);
+            let mut settings = server::Settings::new(data, dashboards);
             settings.public = public;
             settings.secure_cookies = secure_cookies;
             settings.trusted_proxies = trusted_proxy;
@@ -400,13 +388,16 @@ fn run(command: Command) -> anyhow::Result<u8> {
             dashboards,
         } => {
             let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("reintegra-demo"));
-            let data = demo_ingest(&dir, &fixtures, queries, policy)?;
-            let password = commands::demo_account(&data)?;
+            let demo = demo::prepare(&dir, &fixtures, queries, policy)?;
+            for line in &demo.lines {
+                println!("{line}");
+            }
             let banner = format!(
-                "data folder: {} (for `reintegra users|audit --data`)\nsign in as: demo (administrator)\npassword:   {password}",
-                data.display()
+                "data folder: {} (for `reintegra users|audit --data`)\nsign in as: demo (administrator)\npassword:   {}",
+                demo.data.display(),
+                demo.password
             );
-            serve(web::Settings::new(data, dashboards), bind, Some(banner))
+            serve(server::Settings::new(demo.data, dashboards), bind, Some(banner))
         }
         Command::Users { action, data } => {
             let data = data.context("--data (or REINTEGRA_DATA) names the server's data folder")?;
@@ -500,7 +491,7 @@ fn users(data: &Path, action: UsersAction) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn serve(settings: web::Settings, bind: SocketAddr, banner: Option<String>) -> anyhow::Result<u8> {
+fn serve(settings: server::Settings, bind: SocketAddr, banner: Option<String>) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -508,75 +499,14 @@ fn serve(settings: web::Settings, bind: SocketAddr, banner: Option<String>) -> a
     // REINTEGRA_PAGE_CACHE=0 renders every page afresh (for the benchmark's cold figures).
     settings.cache_pages = std::env::var("REINTEGRA_PAGE_CACHE").map_or(true, |v| v != "0");
     runtime.block_on(async move {
-        let app = web::App::build(settings, bind).await?;
+        let app = server::App::build(settings, bind).await?;
         let addr = app.local_addr();
         tracing::info!(%addr, "serving");
         println!("reintegra is serving on http://{addr}/");
         if let Some(banner) = banner {
             println!("{banner}");
         }
-        app.run(web::shutdown_signal()).await?;
+        app.run(server::shutdown_signal()).await?;
         Ok(0)
     })
-}
-
-/// Copies the fixtures into the demo inbox and runs the job over them.
-fn demo_ingest(
-    dir: &Path,
-    fixtures: &Path,
-    queries: PathBuf,
-    policy: PathBuf,
-) -> anyhow::Result<PathBuf> {
-    let inbox = dir.join("inbox");
-    let data = dir.join("data");
-    std::fs::create_dir_all(&inbox)?;
-    let mut copied = 0;
-    for entry in std::fs::read_dir(fixtures)
-        .with_context(|| format!("reading the fixtures in {}", fixtures.display()))?
-    {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "csv") {
-            std::fs::copy(&path, inbox.join(path.file_name().unwrap_or_default()))?;
-            copied += 1;
-        }
-    }
-    anyhow::ensure!(copied > 0, "no fixture (*.csv) in {}", fixtures.display());
-    let mut options = ingest::Options::new(&inbox, &data, queries);
-    options.policy = policy;
-    options.wait = true;
-    let summary = ingest::run(&options)?;
-    for file in &summary.files {
-        println!("{}", describe(file));
-    }
-    anyhow::ensure!(summary.current.is_some(), "the demo published no snapshot");
-    Ok(data)
-}
-
-fn describe(file: &ingest::FileResult) -> String {
-    let kind = file.kind.map_or("unknown kind", |k| k.name());
-    match &file.outcome {
-        ingest::FileOutcome::Accepted {
-            rows,
-            span,
-            replaced,
-        } => {
-            format!(
-                "accepted    {} ({kind}): {rows} rows for {span}, {replaced} earlier rows replaced",
-                file.name
-            )
-        }
-        ingest::FileOutcome::Rejected {
-            problems,
-            pii,
-            report,
-        } => format!(
-            "quarantined {} ({kind}): {problems} problems{}; see {}",
-            file.name,
-            if *pii { ", identifying data" } else { "" },
-            report.display()
-        ),
-        ingest::FileOutcome::Duplicate => {
-            format!("unchanged   {} ({kind}): already loaded", file.name)
-        }
-    }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::*;
 use reintegra::access::Role;
-use reintegra::web::dashboards::Dashboard;
-use reintegra::web::{Access, Settings};
+use reintegra::definitions::Dashboard;
+use reintegra::server::app::Access;
 
 const PASSWORD: &str = "a long enough test passphrase";
 
@@ -20,54 +20,20 @@ static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("access-data"));
 
 /// Dashboards as in the repository, except that PONAM alignment is for the ministry
 /// (and admins) only, so that some signed-in role lacks access to a dashboard.
-static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("access-dashboards");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(repo().join("dashboards")).unwrap() {
-        let path = entry.unwrap().path();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        if path.file_name().unwrap() == "ponam.toml" {
-            text = text.replace(
-                "roles = [\"donor\", \"ministry\", \"programme\", \"admin\"]",
-                "roles = [\"ministry\", \"admin\"]",
-            );
-        }
-        std::fs::write(dir.join(path.file_name().unwrap()), text).unwrap();
-    }
-    dir
-});
+static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| restricted_dashboards("access-dashboards"));
 
-struct Server {
-    base: String,
-    data: PathBuf,
-    _server: Running,
-}
-
-/// A client that keeps cookies and does not follow redirects.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
-async fn start(data: PathBuf, public: bool) -> Server {
+async fn start(data: PathBuf, public: bool) -> TestApp {
     let dashboards = tokio::task::spawn_blocking(|| DASHBOARDS.clone())
         .await
         .unwrap();
-    let mut settings = Settings::new(data.clone(), dashboards);
-    settings.public = public;
-    let server = start_server(settings).await;
-    Server {
-        base: server.base.clone(),
-        data,
-        _server: server,
-    }
+    spawn_app(Settings {
+        public,
+        ..Settings::new(data, dashboards)
+    })
+    .await
 }
 
-async fn shared_server() -> Server {
+async fn shared_server() -> TestApp {
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
     for (name, role) in [
         ("donor1", Role::Donor),
@@ -81,15 +47,9 @@ async fn shared_server() -> Server {
 }
 
 /// A data folder of its own (for tests that change accounts or count log entries).
-async fn own_server(public: bool) -> (Server, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+async fn own_server(public: bool) -> (TestApp, tempfile::TempDir) {
     let source = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
-    std::fs::create_dir_all(data.join("published")).unwrap();
-    for entry in std::fs::read_dir(source.join("published")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, data.join("published").join(p.file_name().unwrap())).unwrap();
-    }
+    let (data, dir) = copy_of_published(&source);
     (start(data, public).await, dir)
 }
 
@@ -126,7 +86,7 @@ async fn settle() {
 #[tokio::test]
 async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without_the_role() {
     let s = shared_server().await;
-    let anonymous = client();
+    let anonymous = cookie_client();
     let tokens: Vec<(Role, String)> = [Role::Donor, Role::Ministry, Role::Programme, Role::Admin]
         .into_iter()
         .map(|r| {
@@ -136,9 +96,9 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
             )
         })
         .collect();
-    let dashboards = reintegra::web::dashboards::load_dir(&DASHBOARDS).unwrap();
+    let dashboards = reintegra::definitions::dashboard::load_dir(&DASHBOARDS).unwrap();
     let mut checked = 0;
-    for route in reintegra::web::routes() {
+    for route in reintegra::server::routes() {
         // Every dashboard for dashboard routes, the example otherwise.
         // (Exports of a dashboard name one of its own panels.)
         let paths: Vec<(String, Option<&Dashboard>)> = if route.access == Access::Dashboard {
@@ -234,7 +194,7 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
 async fn login_and_logout() {
     let (s, _dir) = own_server(false).await;
     add_user(&s.data, "awa", Role::Donor);
-    let c = client();
+    let c = cookie_client();
     let form = c
         .get(format!("{}/login?lang=en", s.base))
         .send()
@@ -370,12 +330,12 @@ async fn behind_a_trusted_tls_proxy_cookies_are_host_prefixed_and_hsts_is_sent()
     let dashboards = tokio::task::spawn_blocking(|| DASHBOARDS.clone())
         .await
         .unwrap();
-    let secure = start_server(Settings {
+    let secure = spawn_app(Settings {
         secure_cookies: true,
         ..Settings::new(data.clone(), dashboards.clone())
     })
     .await;
-    let r = login(&client(), &secure.base, "safi", PASSWORD).await;
+    let r = login(&cookie_client(), &secure.base, "safi", PASSWORD).await;
     assert_eq!(r.status().as_u16(), 303);
     let hsts = r.headers()["strict-transport-security"].to_str().unwrap().to_string();
     assert!(hsts.contains("max-age="), "{hsts}");
@@ -396,12 +356,12 @@ async fn behind_a_trusted_tls_proxy_cookies_are_host_prefixed_and_hsts_is_sent()
     let bare = value.trim_start_matches("__Host-");
     assert_eq!(raw_get(&secure.base, "/d/returns", &[("cookie", bare)]).await.status, 303);
     // A trusted proxy's word that the request came over TLS marks the cookie Secure.
-    let proxied = start_server(Settings {
+    let proxied = spawn_app(Settings {
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
         ..Settings::new(data, dashboards)
     })
     .await;
-    let r = client()
+    let r = cookie_client()
         .post(format!("{}/login", proxied.base))
         .header("origin", &proxied.base)
         .header("x-forwarded-proto", "https")
@@ -440,7 +400,7 @@ async fn a_session_survives_a_restart_and_signing_out_ends_it_for_every_server()
     let (first, _d) = own_server(false).await;
     let data = first.data.clone();
     add_user(&data, "kadi", Role::Programme);
-    let r = login(&client(), &first.base, "kadi", PASSWORD).await;
+    let r = login(&cookie_client(), &first.base, "kadi", PASSWORD).await;
     assert_eq!(r.status().as_u16(), 303);
     let cookie = r.headers()["set-cookie"]
         .to_str()
@@ -557,7 +517,7 @@ async fn csv_exports_cannot_carry_formulas() {
     }
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
     let token = account_token(&data, "csv-reader", Role::Admin);
-    let server = start_server(Settings::new(data, dir.path().to_path_buf())).await;
+    let server = spawn_app(Settings::new(data, dir.path().to_path_buf())).await;
     let c = bearer_client(&token, reqwest::redirect::Policy::none());
     let mut formulas = 0;
     for path in [
@@ -600,7 +560,7 @@ async fn each_reader_sees_their_own_name_and_token_on_shared_pages() {
     let mut seen = Vec::new();
     for name in ["awa", "binta"] {
         add_user(&s.data, name, Role::Donor);
-        let c = client();
+        let c = cookie_client();
         assert_eq!(
             login(&c, &s.base, name, PASSWORD).await.status().as_u16(),
             303
@@ -633,7 +593,7 @@ async fn each_reader_sees_their_own_name_and_token_on_shared_pages() {
 async fn login_attempts_are_rate_limited_per_account_and_per_address() {
     let (s, _dir) = own_server(false).await;
     add_user(&s.data, "moussa", Role::Programme);
-    let c = client();
+    let c = cookie_client();
     for _ in 0..5 {
         assert_eq!(
             login(&c, &s.base, "moussa", "wrong wrong wrong")
@@ -667,7 +627,7 @@ async fn login_attempts_are_rate_limited_per_account_and_per_address() {
 async fn cross_site_requests_are_refused() {
     let (s, _dir) = own_server(false).await;
     add_user(&s.data, "fanta", Role::Ministry);
-    let c = client();
+    let c = cookie_client();
     let r = c
         .post(format!("{}/login", s.base))
         .header("origin", "http://evil.example")
@@ -697,7 +657,7 @@ async fn cross_site_requests_are_refused() {
 #[tokio::test]
 async fn every_response_carries_security_headers() {
     let s = shared_server().await;
-    let c = client();
+    let c = cookie_client();
     for path in [
         "/",
         "/login",
@@ -747,7 +707,7 @@ async fn tokens_and_account_changes_take_effect_while_the_server_runs() {
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("rtk_"));
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let c = client();
+    let c = cookie_client();
     let r = c
         .get(format!("{}/api/v1/measures/returns?by=region", s.base))
         .bearer_auth(&token)
@@ -852,7 +812,7 @@ async fn views_exports_api_calls_and_logins_are_audited_without_secrets() {
     let (s, _dir) = own_server(false).await;
     add_user(&s.data, "auditor", Role::Admin);
     let token = account_token(&s.data, "caller", Role::Donor);
-    let c = client();
+    let c = cookie_client();
     assert_eq!(
         login(&c, &s.base, "auditor", "wrong password here")
             .await
@@ -973,7 +933,7 @@ async fn views_exports_api_calls_and_logins_are_audited_without_secrets() {
 #[tokio::test]
 async fn public_access_opens_only_public_dashboards() {
     let (closed, _d1) = own_server(false).await;
-    let c = client();
+    let c = cookie_client();
     assert_eq!(
         c.get(format!("{}/d/overview", closed.base))
             .send()

@@ -11,7 +11,8 @@ use std::sync::{LazyLock, Mutex};
 use common::*;
 use duckdb::Connection;
 use reintegra::disclosure::{Policy, keys::Secret};
-use reintegra::measures::{self, Measure, Sensitivity, Statistic};
+use reintegra::definitions::{Measure, Sensitivity, Statistic, measure::load_dir};
+use reintegra::measures;
 
 /// A published cell: breakdown, dimension values (None outside the breakdown), value.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +58,7 @@ fn build(name: &str, extracts: &Path) -> Built {
     let snapshot = reintegra::snapshot::open_read_only(&published.path_of(&id)).unwrap();
     let private = dir.join("data/private");
     Built {
-        measures: measures::load_dir(&queries()).unwrap(),
+        measures: load_dir(&queries()).unwrap(),
         policy: Policy::load(&policy()).unwrap(),
         secret: Secret::load(&private).unwrap(),
         store: Mutex::new(reintegra::store::PrivateStore::open(&private).unwrap()),
@@ -516,7 +517,7 @@ fn cells_with_extra(name: &str, kind: &str, extra: &[&str]) -> HashMap<String, V
         &published.path_of(&published.current().unwrap().unwrap()),
     )
     .unwrap();
-    let measures = measures::load_dir(&queries()).unwrap();
+    let measures = load_dir(&queries()).unwrap();
     measures
         .iter()
         .filter(|m| m.sensitivity == Sensitivity::Person)
@@ -547,7 +548,7 @@ fn adding_one_person_changes_only_the_cells_that_hold_them() {
     ]
     .into_iter()
     .collect();
-    let dims = measures::load_dir(&queries())
+    let dims = load_dir(&queries())
         .unwrap()
         .into_iter()
         .find(|m| m.id == "returns")
@@ -733,7 +734,7 @@ fn no_published_dimension_value_is_free_text() {
     let labels = reintegra::reference::labels();
     let places = reintegra::reference::places();
     let period = |v: &str| {
-        reintegra::web::filters::period_level(v).is_some()
+        reintegra::present::filters::period_level(v).is_some()
     };
     for m in &built.measures {
         for cell in published_cells(&snapshot, m) {

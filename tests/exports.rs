@@ -12,88 +12,26 @@ use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx};
 use common::*;
-use reintegra::web::Settings;
 
 /// A data folder built once from the committed fixtures (read-only for the tests).
 static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("exports-data"));
 
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    _server: Running,
-}
-
-/// A response's status, headers and body.
-struct Got {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("UTF-8")
-    }
-}
-
-impl TestApp {
-    async fn get(&self, path: &str) -> Got {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        Got {
-            status: r.status().as_u16(),
-            headers: r.headers().clone(),
-            body: r.bytes().await.unwrap().to_vec(),
-        }
-    }
-
-    /// A 200 answer's body.
-    async fn ok(&self, path: &str) -> Got {
-        let got = self.get(path).await;
-        assert_eq!(
-            got.status,
-            200,
-            "{path}: {}",
-            String::from_utf8_lossy(&got.body)
-        );
-        got
-    }
-
-    async fn json(&self, path: &str) -> serde_json::Value {
-        serde_json::from_slice(&self.ok(path).await.body).unwrap()
-    }
-}
-
-async fn spawn_app_with(cache: bool) -> TestApp {
+/// A server of the fixtures' snapshot read by an administrator's token; `cache` off
+/// renders every file afresh.
+async fn admin_app_with(cache: bool) -> TestApp {
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
-    let token = account_token(&data, "exporter", reintegra::access::Role::Admin);
     let settings = Settings {
         poll: Duration::from_millis(100),
         cache_pages: cache,
         ..Settings::new(data, repo().join("dashboards"))
     };
-    let server = start_server(settings).await;
-    TestApp {
-        base: server.base.clone(),
-        client: bearer_client(&token, reqwest::redirect::Policy::default()),
-        _server: server,
-    }
+    spawn_app(settings)
+        .await
+        .with_token("exporter", reintegra::access::Role::Admin)
 }
 
-async fn spawn_app() -> TestApp {
-    spawn_app_with(true).await
+async fn admin_app() -> TestApp {
+    admin_app_with(true).await
 }
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
@@ -175,7 +113,7 @@ fn grouped(value: f64, separator: &str) -> String {
 
 #[tokio::test]
 async fn panel_csv_holds_the_api_cells_with_a_bom_and_the_stamp() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let api = api_cells(&app, "returns", "region").await;
     let got = app.ok("/d/returns/panels/by-region.csv?lang=en").await;
     assert_eq!(got.header("content-type"), "text/csv; charset=utf-8");
@@ -221,7 +159,7 @@ async fn panel_csv_holds_the_api_cells_with_a_bom_and_the_stamp() {
 
 #[tokio::test]
 async fn suppressed_figures_stay_below_the_threshold_sign_in_csv() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     // The pyramid of returns has suppressed cells (few women of 60 and more).
     let got = app.ok("/d/returns/panels/pyramid.csv?lang=en").await;
     let (header, rows, notes) = read_csv(&got.body, b',');
@@ -263,7 +201,7 @@ async fn suppressed_figures_stay_below_the_threshold_sign_in_csv() {
 
 #[tokio::test]
 async fn panel_xlsx_has_number_cells_text_for_suppressed_and_a_notes_sheet() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let got = app
         .ok("/d/returns/panels/pyramid.xlsx?lang=en&period=2018")
         .await;
@@ -319,7 +257,7 @@ async fn panel_xlsx_has_number_cells_text_for_suppressed_and_a_notes_sheet() {
 
 #[tokio::test]
 async fn panel_png_is_wide_and_drawn() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     for path in [
         "/d/returns/panels/by-region.png?lang=en",
         "/d/returns/panels/map.png",
@@ -342,7 +280,7 @@ async fn panel_png_is_wide_and_drawn() {
 
 #[tokio::test]
 async fn panel_svg_is_a_titled_document_and_a_map_is_the_map() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let got = app.ok("/d/returns/panels/by-month.svg?lang=en").await;
     assert_eq!(got.header("content-type"), "image/svg+xml");
     let svg = got.text();
@@ -366,7 +304,7 @@ async fn panel_svg_is_a_titled_document_and_a_map_is_the_map() {
 
 #[tokio::test]
 async fn briefing_pack_has_the_title_figures_note_and_ponam_table() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let total = returns_total(&app).await;
     let list = app.json("/api/v1/measures").await;
     for (lang, title, figure, ponam) in [
@@ -440,7 +378,7 @@ async fn a_pack_shows_only_what_its_reader_may_open() {
         public: true,
         ..Settings::new(data, repo().join("dashboards"))
     };
-    let server = start_server(settings).await;
+    let server = spawn_app(settings).await;
     let base = &server.base;
     let visitor = reqwest::Client::new();
     let got = visitor
@@ -463,7 +401,7 @@ async fn a_pack_shows_only_what_its_reader_may_open() {
         denied.url()
     );
     // A signed-in reader's pack of the same dashboard ends with the table.
-    let own = spawn_app().await;
+    let own = admin_app().await;
     let (_, text) = pdf_text(&own.ok("/d/overview/briefing.pdf").await.body);
     assert!(text.contains("Axe de la PONAM"));
 }
@@ -472,7 +410,7 @@ async fn a_pack_shows_only_what_its_reader_may_open() {
 /// -- --nocapture briefing_pack_time`.
 #[tokio::test]
 async fn briefing_pack_time() {
-    let app = spawn_app_with(false).await;
+    let app = admin_app_with(false).await;
     for id in ["overview", "returns", "psychosocial"] {
         let mut times = Vec::new();
         let mut size = 0;
@@ -499,7 +437,7 @@ async fn briefing_pack_time() {
 
 #[tokio::test]
 async fn exports_answer_bad_values_with_400_and_unknown_ones_with_404() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     for path in [
         "/d/returns/panels/by-region.csv?period=2031",
         "/d/returns/panels/by-region.xlsx?sex=X",
@@ -558,7 +496,7 @@ async fn exports_answer_bad_values_with_400_and_unknown_ones_with_404() {
 
 #[tokio::test]
 async fn exports_are_tagged_with_the_snapshot_and_revalidate() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let health = app.json("/healthz").await;
     let snapshot = health["snapshot"].as_str().unwrap();
     for path in [
@@ -589,7 +527,7 @@ async fn exports_are_tagged_with_the_snapshot_and_revalidate() {
 
 #[tokio::test]
 async fn dashboard_pages_link_every_export_with_their_filters_and_language() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let html = app.ok("/d/returns?period=2018&lang=en").await.text();
     assert!(html.contains("href=\"/d/returns/briefing.pdf?lang=en&amp;period=2018\""));
     for panel in ["total", "map", "by-region", "by-month", "pyramid"] {

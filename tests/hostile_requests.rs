@@ -12,54 +12,31 @@ use std::time::Duration;
 use common::*;
 use rand::{Rng, RngExt, SeedableRng};
 use reintegra::access::Role;
-use reintegra::web::{Access, Settings};
+use reintegra::server::app::Access;
 
 /// A data folder built once from the fixtures.
 static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("hostile-data"));
 
 /// Dashboards as in the repository, except that PONAM alignment is for the ministry
 /// (and admins) only, so that a signed-in role lacks access to one dashboard.
-static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile-dashboards");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(repo().join("dashboards")).unwrap() {
-        let path = entry.unwrap().path();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        if path.file_name().unwrap() == "ponam.toml" {
-            text = text.replace(
-                "roles = [\"donor\", \"ministry\", \"programme\", \"admin\"]",
-                "roles = [\"ministry\", \"admin\"]",
-            );
-        }
-        std::fs::write(dir.join(path.file_name().unwrap()), text).unwrap();
-    }
-    dir
-});
+static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| restricted_dashboards("hostile-dashboards"));
 
 /// A copy of the published folder in a folder of its own (for tests that write the
 /// access folder or count its log).
 async fn own_data() -> (PathBuf, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let source = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
-    std::fs::create_dir_all(data.join("published")).unwrap();
-    for entry in std::fs::read_dir(source.join("published")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, data.join("published").join(p.file_name().unwrap())).unwrap();
-    }
-    (data, dir)
+    copy_of_published(&source)
 }
 
-async fn server(data: PathBuf, public: bool) -> Running {
+async fn server(data: PathBuf, public: bool) -> TestApp {
     let dashboards = tokio::task::spawn_blocking(|| DASHBOARDS.clone())
         .await
         .unwrap();
-    let settings = Settings {
+    spawn_app(Settings {
         public,
         ..Settings::new(data, dashboards)
-    };
-    start_server(settings).await
+    })
+    .await
 }
 
 /// Other spellings of a path: each character percent-encoded (upper and lower hex),
@@ -123,9 +100,9 @@ async fn every_spelling_of_a_guarded_path_gets_the_plain_paths_decision_or_a_ref
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
     let donor = account_token(&data, "spelling-donor", Role::Donor);
     let s = server(data, false).await;
-    let dashboards = reintegra::web::dashboards::load_dir(&DASHBOARDS).unwrap();
+    let dashboards = reintegra::definitions::dashboard::load_dir(&DASHBOARDS).unwrap();
     let mut paths: Vec<(String, Access, bool)> = Vec::new();
-    for route in reintegra::web::routes() {
+    for route in reintegra::server::routes() {
         match route.access {
             Access::Open => {}
             Access::Dashboard => {
@@ -287,7 +264,7 @@ async fn thousands_of_generated_paths_never_open_a_closed_page_nor_fail() {
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
     let s = server(data, false).await;
     let mut real: Vec<String> = vec!["/".into(), "/api/v1/measures".into(), "/admin/audit".into(), "/metrics".into()];
-    for d in reintegra::web::dashboards::load_dir(&DASHBOARDS).unwrap() {
+    for d in reintegra::definitions::dashboard::load_dir(&DASHBOARDS).unwrap() {
         real.push(format!("/d/{}", d.id));
         real.push(format!("/d/{}/briefing.pdf", d.id));
         for p in &d.panels {
@@ -633,7 +610,7 @@ async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
         }
     };
     // Behind a trusted proxy: each client address has its own limit.
-    let trusted = start_server(Settings {
+    let trusted = spawn_app(Settings {
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
         ..Settings::new(data.clone(), dashboards.clone())
     })
@@ -644,7 +621,7 @@ async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
     assert_eq!(login(trusted.base.clone(), "198.51.100.1").await, 429);
     assert_eq!(login(trusted.base.clone(), "198.51.100.2").await, 401);
     // Without it, the header is ignored: the peer's own address is limited.
-    let direct = start_server(Settings::new(data.clone(), dashboards)).await;
+    let direct = spawn_app(Settings::new(data.clone(), dashboards)).await;
     for i in 0..20 {
         let from: &'static str = Box::leak(format!("203.0.113.{i}").into_boxed_str());
         assert_eq!(login(direct.base.clone(), from).await, 401);

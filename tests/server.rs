@@ -8,50 +8,24 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use common::*;
-use reintegra::web::Settings;
 
 /// A data folder built once from the committed fixtures (read-only for the tests).
 static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("server-data"));
 
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    _server: Running,
-}
-
-impl TestApp {
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn text(&self, path: &str) -> (u16, String) {
-        let r = self.get(path).await;
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-}
-
-async fn spawn_app_on(data: PathBuf) -> TestApp {
-    let token = account_token(&data, "tester", reintegra::access::Role::Admin);
-    let settings = Settings::new(data, repo().join("dashboards"));
+/// A server of the fixtures' snapshot (`data`), read by an administrator's token.
+async fn admin_app_on(data: PathBuf) -> TestApp {
     let settings = Settings {
         poll: Duration::from_millis(100),
-        ..settings
+        ..Settings::new(data, repo().join("dashboards"))
     };
-    let server = start_server(settings).await;
-    TestApp {
-        base: server.base.clone(),
-        client: bearer_client(&token, reqwest::redirect::Policy::none()),
-        _server: server,
-    }
+    spawn_app(settings)
+        .await
+        .with_token("tester", reintegra::access::Role::Admin)
 }
 
-async fn spawn_app() -> TestApp {
+async fn admin_app() -> TestApp {
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
-    spawn_app_on(data).await
+    admin_app_on(data).await
 }
 
 /// Parse errors html5ever reports for a document.
@@ -73,7 +47,7 @@ const DASHBOARDS: &[&str] = &[
 
 #[tokio::test]
 async fn every_dashboard_renders_in_both_languages() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     for id in DASHBOARDS {
         for (lang, note) in [
             ("fr", "perturbés pour protéger la vie privée"),
@@ -104,7 +78,7 @@ async fn every_dashboard_renders_in_both_languages() {
 
 #[tokio::test]
 async fn charts_are_inline_svg_with_their_tables() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let (_, html) = app.text("/d/returns?lang=en").await;
     assert!(html.matches("<svg").count() >= 6, "charts are inline SVG");
     assert!(html.contains("<details>") && html.contains("Table of values"));
@@ -121,7 +95,7 @@ async fn charts_are_inline_svg_with_their_tables() {
 
 #[tokio::test]
 async fn every_filter_combination_of_the_psychosocial_dashboard_answers() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let (_, html) = app.text("/d/psychosocial").await;
     let values = |name: &str| -> Vec<String> {
         let start = html.find(&format!("name=\"{name}\"")).unwrap();
@@ -158,7 +132,7 @@ async fn every_filter_combination_of_the_psychosocial_dashboard_answers() {
 
 #[tokio::test]
 async fn returns_filters_choose_published_cells() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     for query in [
         "period=2018",
         "period=2018-Q3",
@@ -187,7 +161,7 @@ async fn returns_filters_choose_published_cells() {
 
 #[tokio::test]
 async fn bad_filter_values_get_a_400_that_says_what_is_allowed() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     for (query, allowed) in [
         ("period=2031", "a year"),
         ("period=yesterday", "a year"),
@@ -218,8 +192,8 @@ async fn bad_filter_values_get_a_400_that_says_what_is_allowed() {
 
 #[tokio::test]
 async fn language_follows_the_query_then_the_cookie_then_accept_language() {
-    let app = spawn_app().await;
-    let r = app.get("/d/overview?lang=en").await;
+    let app = admin_app().await;
+    let r = app.response("/d/overview?lang=en").await;
     let cookie = r
         .headers()
         .get("set-cookie")
@@ -250,8 +224,8 @@ async fn language_follows_the_query_then_the_cookie_then_accept_language() {
 
 #[tokio::test]
 async fn api_lists_measures_and_serves_declared_breakdowns() {
-    let app = spawn_app().await;
-    let list: serde_json::Value = app.get("/api/v1/measures").await.json().await.unwrap();
+    let app = admin_app().await;
+    let list: serde_json::Value = app.response("/api/v1/measures").await.json().await.unwrap();
     assert_eq!(list["threshold"], 10);
     let returns = list["measures"]
         .as_array()
@@ -269,7 +243,7 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
     );
 
     let body: serde_json::Value = app
-        .get("/api/v1/measures/returns?by=region")
+        .response("/api/v1/measures/returns?by=region")
         .await
         .json()
         .await
@@ -284,7 +258,7 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
         }
     }
     let total: serde_json::Value = app
-        .get("/api/v1/measures/returns")
+        .response("/api/v1/measures/returns")
         .await
         .json()
         .await
@@ -296,7 +270,7 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
     );
 
     let filtered: serde_json::Value = app
-        .get("/api/v1/measures/returns?by=year,region&year=2018")
+        .response("/api/v1/measures/returns?by=year,region&year=2018")
         .await
         .json()
         .await
@@ -310,7 +284,7 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
     );
 
     let r = app
-        .get("/api/v1/measures/returns?by=region,sex,country_from")
+        .response("/api/v1/measures/returns?by=region,sex,country_from")
         .await;
     assert_eq!(r.status().as_u16(), 400, "an undeclared breakdown");
     let err: serde_json::Value = r.json().await.unwrap();
@@ -321,26 +295,26 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
             .contains("region,sex,age_band")
     );
     assert_eq!(
-        app.get("/api/v1/measures/returns?by=region&sex=F")
+        app.response("/api/v1/measures/returns?by=region&sex=F")
             .await
             .status()
             .as_u16(),
         400
     );
     assert_eq!(
-        app.get("/api/v1/measures/returns?by=region&region=ML99")
+        app.response("/api/v1/measures/returns?by=region&region=ML99")
             .await
             .status()
             .as_u16(),
         400
     );
     assert_eq!(
-        app.get("/api/v1/measures/nope").await.status().as_u16(),
+        app.response("/api/v1/measures/nope").await.status().as_u16(),
         404
     );
 
     let csv_text = app
-        .get("/api/v1/measures/returns.csv?by=region")
+        .response("/api/v1/measures/returns.csv?by=region")
         .await
         .text()
         .await
@@ -364,9 +338,9 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
 
 #[tokio::test]
 async fn the_same_cell_has_the_same_value_in_page_api_and_csv() {
-    let app = spawn_app().await;
+    let app = admin_app().await;
     let body: serde_json::Value = app
-        .get("/api/v1/measures/returns")
+        .response("/api/v1/measures/returns")
         .await
         .json()
         .await
@@ -377,7 +351,7 @@ async fn the_same_cell_has_the_same_value_in_page_api_and_csv() {
     let (_, html) = app.text("/d/overview?lang=en").await;
     assert!(html.contains(&en), "{en} on the overview");
     let csv_text = app
-        .get("/api/v1/measures/returns.csv")
+        .response("/api/v1/measures/returns.csv")
         .await
         .text()
         .await
@@ -387,13 +361,13 @@ async fn the_same_cell_has_the_same_value_in_page_api_and_csv() {
 
 #[tokio::test]
 async fn operations_endpoints_and_conditional_requests() {
-    let app = spawn_app().await;
-    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    let app = admin_app().await;
+    let health: serde_json::Value = app.response("/healthz").await.json().await.unwrap();
     assert_eq!(health["status"], "ok");
     let snapshot = health["snapshot"].as_str().unwrap().to_string();
     assert!(health["data_as_of"].as_str().unwrap().starts_with("20"));
 
-    let r = app.get("/d/returns").await;
+    let r = app.response("/d/returns").await;
     assert!(
         r.headers().get("x-request-id").is_some(),
         "every response carries a request id"
@@ -423,7 +397,7 @@ async fn operations_endpoints_and_conditional_requests() {
         .unwrap();
     assert_eq!(r.headers().get("content-encoding").unwrap(), "gzip");
 
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.response("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("reintegra_http_requests_total"),
         "{metrics}"
@@ -440,8 +414,8 @@ async fn a_snapshot_switch_under_load_fails_no_request() {
     tokio::task::spawn_blocking(move || reintegra::ingest::run(&options).unwrap())
         .await
         .unwrap();
-    let app = spawn_app_on(ws.data()).await;
-    let before: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    let app = admin_app_on(ws.data()).await;
+    let before: serde_json::Value = app.response("/healthz").await.json().await.unwrap();
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
@@ -481,7 +455,7 @@ async fn a_snapshot_switch_under_load_fails_no_request() {
         .unwrap();
     let mut switched = false;
     for _ in 0..100 {
-        let now: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+        let now: serde_json::Value = app.response("/healthz").await.json().await.unwrap();
         if now["snapshot"] != before["snapshot"] {
             switched = true;
             break;

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod commands;
 pub mod users;
+pub mod viewer;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::time::SystemTime;
 
 pub use audit::{AuditLog, AuditWriter, Entry, Rotation, Verification};
 pub use users::{Revoke, Role, TOKEN_LIFETIME, Token, User, Users, UsersError, UsersStore};
+pub use viewer::Viewer;
 
 /// What tells one version of a file replaced by rename from another: its inode, size
 /// and modification time (a time alone can repeat within the clock's tick).

@@ -11,7 +11,8 @@
 use duckdb::{Connection, params};
 
 use crate::domain::Month;
-use crate::measures::{self, Measure};
+use crate::definitions::Measure;
+use crate::measures;
 use crate::reference::Register;
 
 /// Dimensions that nest in another.

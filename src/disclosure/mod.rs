@@ -31,7 +31,8 @@ pub mod state;
 use duckdb::{Connection, params};
 
 use crate::domain::Month;
-use crate::measures::{self, Measure, Sensitivity, Statistic};
+use crate::definitions::{Measure, Sensitivity, Statistic};
+use crate::measures;
 use crate::reference::Register;
 use keys::Secret;
 pub use policy::Policy;
@@ -301,7 +302,7 @@ fn covered_month(conn: &Connection, m: &Measure, run: &Run<'_>) -> duckdb::Resul
 #[derive(Debug, thiserror::Error)]
 pub enum DisclosureError {
     #[error(transparent)]
-    Definition(#[from] measures::DefinitionError),
+    Definition(#[from] crate::definitions::DefinitionError),
     #[error("measure {id}: {source}")]
     Measure { id: String, source: duckdb::Error },
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::ptable::Params;
-use crate::measures::{DefinitionError, DefinitionErrors, Measure, Sensitivity};
+use crate::definitions::{DefinitionError, DefinitionErrors, Measure, Sensitivity};
 use crate::reference::Label;
 
 #[derive(Debug, Clone, Deserialize)]

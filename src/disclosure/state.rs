@@ -25,7 +25,7 @@
 
 use duckdb::Connection;
 
-use crate::measures::Measure;
+use crate::definitions::Measure;
 
 /// What happened to a measure's cells in one run (private: held counts point at late
 /// records).

@@ -6,7 +6,6 @@
 
 pub mod contract;
 pub mod limits;
-pub mod pii;
 pub mod report;
 pub mod source;
 pub mod validate;

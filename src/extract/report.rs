@@ -10,7 +10,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use super::limits::Limit;
-use super::pii::PiiKind;
+use crate::pii::PiiKind;
 use crate::domain::Kind;
 
 /// A rule of the extract contract. `Display` gives the rule's short identifier.

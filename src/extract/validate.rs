@@ -14,7 +14,7 @@ use super::contract::{
     self, ColType, ColumnSpec, Need, StoredColumn, find_column, fold_header, stored_columns,
 };
 use super::limits::{Limit, Limits};
-use super::pii;
+use crate::pii;
 use crate::reference::Register;
 use super::report::{Problems, Rule};
 use crate::domain::{AgeBand, Cercle, Code, Country, Kind, Month, MonthSpan, Region, parse_date};

@@ -30,7 +30,8 @@ use chrono::{NaiveDate, Utc};
 use crate::disclosure::{Disclosure, DisclosureError, Policy, keys::Secret};
 use crate::domain::{Kind, MonthSpan};
 pub use crate::extract::Limits;
-use crate::measures::{self, DefinitionErrors, Measure};
+use crate::definitions::{self, DefinitionErrors, Measure};
+use crate::measures;
 use crate::snapshot::{self, Published, SnapshotError, SnapshotId};
 use crate::store::{PrivateStore, StoreError};
 pub use layout::Layout;
@@ -78,13 +79,13 @@ fn default_store_memory() -> String {
 
 impl Config {
     /// Reads a settings file; problems name the file and line.
-    pub fn load(path: &Path) -> Result<Config, crate::measures::DefinitionError> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::measures::DefinitionError {
+    pub fn load(path: &Path) -> Result<Config, crate::definitions::DefinitionError> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::definitions::DefinitionError {
             file: path.into(),
             line: 0,
             message: format!("cannot read: {e}"),
         })?;
-        toml::from_str(&text).map_err(|e| crate::measures::DefinitionError {
+        toml::from_str(&text).map_err(|e| crate::definitions::DefinitionError {
             file: path.into(),
             line: e
                 .span()
@@ -145,6 +146,36 @@ pub struct FileResult {
     pub outcome: FileOutcome,
 }
 
+impl std::fmt::Display for FileResult {
+    /// One line per file, as `reintegra ingest` prints it (names the file, never a
+    /// value of it).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = self.kind.map_or("unknown kind", |k| k.name());
+        let name = &self.name;
+        match &self.outcome {
+            FileOutcome::Accepted {
+                rows,
+                span,
+                replaced,
+            } => write!(
+                f,
+                "accepted    {name} ({kind}): {rows} rows for {span}, {replaced} earlier rows replaced"
+            ),
+            FileOutcome::Rejected {
+                problems,
+                pii,
+                report,
+            } => write!(
+                f,
+                "quarantined {name} ({kind}): {problems} problems{}; see {}",
+                if *pii { ", identifying data" } else { "" },
+                report.display()
+            ),
+            FileOutcome::Duplicate => write!(f, "unchanged   {name} ({kind}): already loaded"),
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -182,7 +213,7 @@ pub enum IngestError {
     #[error(transparent)]
     Definitions(#[from] DefinitionErrors),
     #[error(transparent)]
-    Policy(#[from] crate::measures::DefinitionError),
+    Policy(#[from] crate::definitions::DefinitionError),
     #[error(transparent)]
     Disclosure(#[from] DisclosureError),
     #[error(transparent)]
@@ -228,7 +259,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     layout.clear_staging().map_err(io_err(&layout.staging()))?;
     let (journal, crashed) = journal::Journal::open(&layout.private()).map_err(io_err(&layout.private()))?;
 
-    let measures = measures::load_dir(&options.queries)?;
+    let measures = definitions::measure::load_dir(&options.queries)?;
     let policy = Policy::load(&options.policy)?;
     policy.check_measures(&measures)?;
     let store = PrivateStore::open(&layout.private())?;
@@ -240,7 +271,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
         DefinitionErrors(
             problems
                 .into_iter()
-                .map(|p| crate::measures::DefinitionError {
+                .map(|p| crate::definitions::DefinitionError {
                     file: p.file,
                     line: p.line,
                     message: p.message,
@@ -308,7 +339,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
             tracing::warn!("the record-key secret changed since the last snapshot: every person figure is perturbed anew, once");
         }
         let disclosure =
-            Disclosure::new(policy, secret).map_err(|e| crate::measures::DefinitionError {
+            Disclosure::new(policy, secret).map_err(|e| crate::definitions::DefinitionError {
                 file: options.policy.clone(),
                 line: 0,
                 message: e.to_string(),

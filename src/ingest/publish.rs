@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::IngestError;
 use crate::disclosure::{self, Disclosure, DisclosureError, report, state};
-use crate::measures::Measure;
+use crate::definitions::Measure;
 use crate::reference::Register;
 use crate::snapshot::{self, Metadata, Published, PublishedMeasure, SnapshotId};
 use crate::store::{Outcome as LoadOutcome, PrivateStore};

@@ -6,7 +6,8 @@
 
 use duckdb::Connection;
 
-use super::{DefinitionError, Measure, Statistic, required_columns};
+use super::required_columns;
+use crate::definitions::{DefinitionError, Measure, Statistic};
 
 /// The temporary table of a measure's unit rows (its query's result).
 pub fn units_table(m: &Measure) -> String {
@@ -296,7 +297,7 @@ mod tests {
     fn the_tables_a_query_reads_come_from_its_plan() {
         let store = crate::store::PrivateStore::in_memory().unwrap();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-        let measures = crate::measures::load_dir(&dir).unwrap();
+        let measures = crate::definitions::measure::load_dir(&dir).unwrap();
         let read = |id: &str| {
             let m = measures.iter().find(|m| m.id == id).unwrap();
             tables_read(store.connection(), m).unwrap()

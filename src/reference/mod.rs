@@ -15,6 +15,7 @@ use serde::Deserialize;
 const PCODES_CSV: &str = include_str!("pcodes.csv");
 const COUNTRIES_CSV: &str = include_str!("countries.csv");
 const LABELS_TOML: &str = include_str!("labels.toml");
+const DIMENSIONS_TOML: &str = include_str!("dimensions.toml");
 const SITES_CSV: &str = include_str!("sites.csv");
 const DEPARTURE_CSV: &str = include_str!("departure.csv");
 
@@ -159,6 +160,37 @@ pub fn countries() -> &'static Countries {
 
 pub fn labels() -> &'static Labels {
     &LABELS
+}
+
+/// How pages name a dimension and order its values (`dimensions.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionRef {
+    pub name: Label,
+    /// The dimension's own order of values, for ordinal code sets.
+    #[serde(default)]
+    pub order: Vec<String>,
+    /// How values without an own order are sorted.
+    #[serde(default)]
+    pub sort: ValueSort,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueSort {
+    /// By label in the reader's language.
+    #[default]
+    Label,
+    /// By code: periods in time order, places by P-code.
+    Code,
+}
+
+static DIMENSIONS: LazyLock<BTreeMap<String, DimensionRef>> =
+    LazyLock::new(|| toml::from_str(DIMENSIONS_TOML).expect("dimensions.toml is well formed"));
+
+/// The reference entry of a dimension, if it has one.
+pub fn dimension(name: &str) -> Option<&'static DimensionRef> {
+    DIMENSIONS.get(name)
 }
 
 /// A site of the programme: a facility, never a person's home.
@@ -320,7 +352,7 @@ impl Register {
             }
             if names
                 .iter()
-                .any(|n| crate::extract::pii::value_kind(n).is_some())
+                .any(|n| crate::pii::value_kind(n).is_some())
             {
                 fail(line, "a site name may not hold a phone number or an e-mail address".into());
                 continue;

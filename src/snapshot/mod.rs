@@ -8,6 +8,7 @@
 //! declared breakdowns and metadata.
 
 mod read;
+pub mod report;
 mod write;
 
 use std::fmt;
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use duckdb::{AccessMode, Config, Connection};
 
-pub use read::{Cell, MeasureInfo, Snapshot};
+pub use read::{Cell, Snapshot};
 pub use write::{FORMAT, Metadata, PublishedMeasure, write_snapshot};
 
 /// The name of a published snapshot file, without `.duckdb`: `20190327T081500123Z-1a2b3c4d5e6f`.

@@ -9,46 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Published, SnapshotError, SnapshotId, open_read_only, write::FORMAT};
 use crate::domain::Kind;
-use crate::measures::{Sensitivity, Statistic};
+use crate::definitions::{MeasureInfo, Sensitivity, Statistic};
 use crate::reference::Label;
-
-/// A measure as the snapshot describes it.
-#[derive(Debug, Clone)]
-pub struct MeasureInfo {
-    pub id: String,
-    pub title: Label,
-    pub description: Label,
-    pub unit: Label,
-    pub sensitivity: Sensitivity,
-    pub statistic: Statistic,
-    pub dimensions: Vec<String>,
-    pub breakdowns: Vec<Vec<String>>,
-}
-
-impl From<&crate::measures::Measure> for MeasureInfo {
-    fn from(m: &crate::measures::Measure) -> Self {
-        MeasureInfo {
-            id: m.id.clone(),
-            title: m.title.clone(),
-            description: m.description.clone(),
-            unit: m.unit.clone(),
-            sensitivity: m.sensitivity,
-            statistic: m.statistic,
-            dimensions: m.dimensions.clone(),
-            breakdowns: m.breakdowns.clone(),
-        }
-    }
-}
-
-impl MeasureInfo {
-    /// The declared breakdown made of exactly these dimensions, in canonical order.
-    pub fn breakdown(&self, dims: &[&str]) -> Option<&[String]> {
-        self.breakdowns
-            .iter()
-            .find(|b| b.len() == dims.len() && dims.iter().all(|d| b.iter().any(|x| x == d)))
-            .map(Vec::as_slice)
-    }
-}
 
 /// A published cell: its value, or none when it is suppressed.
 #[derive(Debug, Clone, PartialEq)]
@@ -277,7 +239,7 @@ impl Snapshot {
 
     /// The non-revealing part of the disclosure report of the run that published this
     /// snapshot (for administrators).
-    pub fn disclosure_report(&self) -> Option<crate::disclosure::report::Report> {
+    pub fn disclosure_report(&self) -> Option<super::report::Report> {
         self.meta
             .get("disclosure_report")
             .and_then(|text| serde_json::from_str(text).ok())

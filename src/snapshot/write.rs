@@ -8,7 +8,7 @@ use duckdb::{Connection, params};
 
 use super::SnapshotError;
 use crate::domain::Kind;
-use crate::measures::Measure;
+use crate::definitions::Measure;
 
 /// Format of the snapshot's tables; readers refuse a format they do not know.
 pub const FORMAT: &str = "reintegra-snapshot/1";

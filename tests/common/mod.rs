@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: temporary data folders built from the
-//! committed fixtures, and the real `reintegra` binary.
+//! committed fixtures, the real `reintegra` binary, servers over real HTTP
+//! (`spawn_app` → `TestApp`) and requests sent exactly as written (`raw_get`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -183,6 +184,8 @@ pub fn account_token(data: &Path, name: &str, role: reintegra::access::Role) -> 
         .unwrap()
 }
 
+// --- data folders ----------------------------------------------------------------
+
 /// A data folder with a snapshot of the committed fixtures, built under the test
 /// binary's temporary folder (call it once per binary, e.g. from a `LazyLock`).
 pub fn built_data(name: &str) -> PathBuf {
@@ -198,14 +201,57 @@ pub fn built_data(name: &str) -> PathBuf {
     dir.join("data")
 }
 
-/// A server started in the test's runtime on a free port; it stops when dropped.
-pub struct Running {
+/// A data folder of its own holding a copy of `source`'s published snapshots (for
+/// tests that write the access folder or count its log). Gone with the `TempDir`.
+pub fn copy_of_published(source: &Path) -> (PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("published")).unwrap();
+    for entry in std::fs::read_dir(source.join("published")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, data.join("published").join(p.file_name().unwrap())).unwrap();
+    }
+    (data, dir)
+}
+
+/// The repository's dashboards, except that PONAM alignment is for the ministry (and
+/// admins) only, so that some signed-in role lacks access to a dashboard. Written
+/// under the test binary's temporary folder as `name`.
+pub fn restricted_dashboards(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(repo().join("dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "ponam.toml" {
+            text = text.replace(
+                "roles = [\"donor\", \"ministry\", \"programme\", \"admin\"]",
+                "roles = [\"ministry\", \"admin\"]",
+            );
+        }
+        std::fs::write(dir.join(path.file_name().unwrap()), text).unwrap();
+    }
+    dir
+}
+
+// --- servers ------------------------------------------------------------------------
+
+pub use reintegra::server::Settings;
+
+/// A server started in the test's runtime on a free port, with a client: anonymous
+/// (keeping cookies) until `with_token`. It stops when dropped.
+pub struct TestApp {
     pub base: String,
+    pub data: PathBuf,
+    pub client: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn start_server(settings: reintegra::web::Settings) -> Running {
-    let app = reintegra::web::App::build(settings, "127.0.0.1:0".parse().unwrap())
+/// Starts a server with `settings`; its client follows no redirect.
+pub async fn spawn_app(settings: Settings) -> TestApp {
+    let data = settings.data.clone();
+    let app = reintegra::server::App::build(settings, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("the server starts");
     let base = format!("http://{}", app.local_addr());
@@ -213,7 +259,92 @@ pub async fn start_server(settings: reintegra::web::Settings) -> Running {
     tokio::spawn(app.run(async {
         let _ = stopped.await;
     }));
-    Running { base, _stop: stop }
+    TestApp {
+        base,
+        data,
+        client: cookie_client(),
+        _stop: stop,
+    }
+}
+
+/// A client that keeps cookies and follows no redirect.
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// A response's status, headers and body.
+pub struct Got {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Got {
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8")
+    }
+}
+
+impl TestApp {
+    /// The client now sends the bearer token of an account `name` with `role` (made
+    /// if needed) with every request.
+    pub fn with_token(mut self, name: &str, role: reintegra::access::Role) -> TestApp {
+        let token = account_token(&self.data, name, role);
+        self.client = bearer_client(&token, reqwest::redirect::Policy::none());
+        self
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The response to `GET path`, unread.
+    pub async fn response(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Got {
+        let r = self.response(path).await;
+        Got {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    /// A status and a body as text.
+    pub async fn text(&self, path: &str) -> (u16, String) {
+        let got = self.get(path).await;
+        (got.status, String::from_utf8_lossy(&got.body).into_owned())
+    }
+
+    /// A 200 answer (fails the test otherwise).
+    pub async fn ok(&self, path: &str) -> Got {
+        let got = self.get(path).await;
+        assert_eq!(
+            got.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&got.body)
+        );
+        got
+    }
+
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        serde_json::from_slice(&self.ok(path).await.body).unwrap()
+    }
 }
 
 /// A client that sends `Authorization: Bearer <token>` with every request.

@@ -1,0 +1,44 @@
+//! definitions: what the project's own files declare — measures (`queries/*.sql`
+//! headers), dashboards (`dashboards/*.toml`), the programme's text
+//! (`dashboards/_programme.toml`) and the dimension names they share — parsed and
+//! checked, with problems located by file and line.
+//!
+//! Both sides read definitions: the job computes the measures they declare, the server
+//! lays out the dashboards. Nothing here touches data.
+
+pub mod dashboard;
+pub mod dimension;
+pub mod measure;
+pub mod programme;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use dashboard::{Dashboard, Indicator, Panel, PanelKind, Sort, Target};
+pub use measure::{Measure, MeasureInfo, MonthRange, Sensitivity, Statistic};
+pub use programme::Programme;
+
+/// A problem in a definition file, located by file and line.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
+pub struct DefinitionError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Several definition problems, all reported at once.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct DefinitionErrors(pub Vec<DefinitionError>);
+
+impl fmt::Display for DefinitionErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}

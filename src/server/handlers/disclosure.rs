@@ -1,0 +1,36 @@
+//! `GET /admin/disclosure` (administrators): what the disclosure layer did for the
+//! snapshot served — published and suppressed cells, deviations, the attacks' results
+//! and the risk and utility of the perturbation table. Never which cells were held
+//! (that stays on the private side, in `reintegra disclosure report`).
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::access::Viewer;
+use crate::present::problem::Problem;
+use crate::render::html::admin;
+use crate::server::error::AppError;
+use crate::server::request::{page_for, page_start};
+use crate::server::responses;
+use crate::server::state::Shared;
+
+pub async fn page(
+    State(shared): State<Arc<Shared>>,
+    Extension(viewer): Extension<Viewer>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (locale, _, live) = page_start(&shared, &query, &headers)?;
+    if let Some((name, _)) = query.iter().find(|(k, _)| k != "lang") {
+        let problem = Problem::BadParameter {
+            name: name.clone(),
+            allowed: "lang".into(),
+        };
+        return Err(AppError::page(problem, locale, &shared, Some(live)));
+    }
+    let page = page_for(&shared, &live, &viewer, locale, "/admin/disclosure", "");
+    Ok(responses::unkept_html(StatusCode::OK, admin::disclosure(&page)))
+}

@@ -1,0 +1,141 @@
+//! Renderings kept per snapshot, named by everything their bytes depend on.
+//!
+//! A `Kept` key is not a label for a rendering made elsewhere: `Kept::render` makes the
+//! rendering from the key alone (with the snapshot and the definitions), so two
+//! requests can share bytes only when nothing that shapes them differs. A dashboard's
+//! content has no role in its key, and cannot see one; its frame, which names the
+//! dashboards a role may open, has the role in its key.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::access::{Role, Viewer};
+use crate::definitions::{Dashboard, Programme};
+use crate::present::filters::{Filters, Options};
+use crate::present::i18n::Locale;
+use crate::render::exports::{self, ExportError, Format, briefing};
+use crate::render::html::dashboard::{Content, dashboard_main};
+use crate::render::html::{Page, layout};
+use crate::snapshot::Snapshot;
+
+/// A rendering kept per snapshot. Dashboards and panels are indexes into the
+/// definitions the server loaded (they do not change while it runs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kept {
+    /// A dashboard's content under its filters: the same for every viewer.
+    Content {
+        dashboard: usize,
+        locale: Locale,
+        filters: Filters,
+    },
+    /// A dashboard page's frame for a role: the navigation lists the dashboards the
+    /// role opens; whether a name and a sign-out form show (filled in per viewer).
+    Frame {
+        dashboard: usize,
+        locale: Locale,
+        filters: Filters,
+        role: Role,
+        signed_in: bool,
+        session: bool,
+    },
+    /// A panel as a file.
+    Panel {
+        dashboard: usize,
+        panel: usize,
+        format: Format,
+        locale: Locale,
+        filters: Filters,
+    },
+    /// A briefing pack: it ends with the PONAM table of a dashboard the role opens.
+    Briefing {
+        dashboard: usize,
+        locale: Locale,
+        filters: Filters,
+        role: Role,
+    },
+}
+
+/// What renderings are made from.
+pub struct Sources<'a> {
+    pub dashboards: &'a [Dashboard],
+    pub programme: &'a Programme,
+    pub snapshot: &'a Snapshot,
+    /// Filter values each dashboard offers, by dashboard id.
+    pub options: &'a HashMap<String, Arc<Options>>,
+}
+
+impl Kept {
+    /// Whether rendering takes long enough (images, PDF) to leave the async workers.
+    pub fn is_heavy(&self) -> bool {
+        matches!(self, Kept::Panel { .. } | Kept::Briefing { .. })
+    }
+
+    /// Makes the rendering this key names.
+    pub fn render(&self, from: &Sources<'_>) -> Result<Vec<u8>, ExportError> {
+        let snapshot = from.snapshot;
+        match *self {
+            Kept::Content {
+                dashboard,
+                locale,
+                filters,
+            } => {
+                let d = &from.dashboards[dashboard];
+                let options = from.options.get(&d.id).cloned().unwrap_or_default();
+                let content = Content { snapshot, locale };
+                Ok(dashboard_main(&content, d, &filters, &options)
+                    .into_string()
+                    .into_bytes())
+            }
+            Kept::Frame {
+                dashboard,
+                locale,
+                filters,
+                role,
+                signed_in,
+                session,
+            } => {
+                let d = &from.dashboards[dashboard];
+                // The frame marks where each viewer's name and token go; it holds none.
+                let viewer = Viewer {
+                    user: signed_in.then(String::new),
+                    role,
+                    csrf: session.then(String::new),
+                    ..Viewer::anonymous()
+                };
+                let path = format!("/d/{}", d.id);
+                let query = filters.query(Locale::Fr);
+                let page = Page {
+                    snapshot,
+                    dashboards: from.dashboards.iter().filter(|o| o.allows(role)).collect(),
+                    programme: from.programme,
+                    viewer: &viewer,
+                    locale,
+                    path: &path,
+                    filters_query: query.trim_start_matches('?'),
+                };
+                let title = locale.pick(&d.title.fr, &d.title.en);
+                Ok(layout::frame(&page, title, Some(&d.id)).into_bytes())
+            }
+            Kept::Panel {
+                dashboard,
+                panel,
+                format,
+                locale,
+                filters,
+            } => {
+                let d = &from.dashboards[dashboard];
+                exports::render_panel(snapshot, d, &d.panels[panel], &filters, locale, format)
+            }
+            Kept::Briefing {
+                dashboard,
+                locale,
+                filters,
+                role,
+            } => {
+                let open: Vec<&Dashboard> =
+                    from.dashboards.iter().filter(|o| o.allows(role)).collect();
+                briefing::render(snapshot, &open, &from.dashboards[dashboard], &filters, locale)
+            }
+        }
+    }
+}

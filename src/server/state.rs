@@ -1,0 +1,290 @@
+//! The server's state: the dashboards, the snapshot being served (swapped atomically
+//! when `CURRENT` changes) and, per snapshot, a cache of rendered pages and exports.
+//!
+//! A request holds an `Arc` of the snapshot it started with, so a switch never fails a
+//! request in flight; the old snapshot is dropped when its last request ends.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+
+use super::auth::{Auth, AuthSettings, TrustedProxies, sessions::SessionError};
+use super::kept::{Kept, Sources};
+use super::metrics::Metrics;
+use crate::access::Role;
+use crate::definitions::{Dashboard, DefinitionErrors, Programme, dashboard};
+use crate::present::filters::{Options, reachable_breakdowns};
+use crate::render::exports::ExportError;
+use crate::snapshot::{Published, Snapshot, SnapshotError, SnapshotId};
+
+/// Where the server reads from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data folder; only `DATA/published/` is read.
+    pub data: PathBuf,
+    pub dashboards: PathBuf,
+    /// How often `CURRENT` is checked for a new snapshot.
+    pub poll: Duration,
+    /// Keep rendered pages and exports per snapshot (off only to measure rendering).
+    pub cache_pages: bool,
+    /// Let anonymous visitors open dashboards that list the `public` role.
+    pub public: bool,
+    /// Served over TLS (by a proxy): cookies `Secure` with the `__Host-` prefix, HSTS.
+    pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often the last use of each bearer token is written down.
+    pub token_use_every: Duration,
+}
+
+impl Settings {
+    /// Settings with the defaults: checks `CURRENT` every 2 s, caches pages, no public
+    /// access, no trusted proxy, cookies not marked `Secure` unless a trusted proxy says
+    /// the request was HTTPS.
+    pub fn new(data: impl Into<PathBuf>, dashboards: impl Into<PathBuf>) -> Settings {
+        Settings {
+            data: data.into(),
+            dashboards: dashboards.into(),
+            poll: Duration::from_secs(2),
+            cache_pages: true,
+            public: false,
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            token_use_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A snapshot with what the server derives from it.
+pub struct Live {
+    pub snapshot: Snapshot,
+    /// Filter values each dashboard offers, by dashboard id.
+    pub options: HashMap<String, Arc<Options>>,
+    /// Per measure, the breakdowns the public dashboards' panels can show: all that an
+    /// anonymous visitor may read through the API.
+    pub public_breakdowns: HashMap<String, BTreeSet<Vec<String>>>,
+    rendered: Mutex<Rendered>,
+}
+
+/// Rendered pages and exports kept per snapshot, by what they are. Bounded in entries
+/// and in bytes (PDF and PNG exports weigh far more than pages): when either limit
+/// would be passed, the cache is emptied and fills again.
+#[derive(Default)]
+struct Rendered {
+    entries: HashMap<Kept, Bytes>,
+    bytes: usize,
+}
+
+const CACHE_ENTRY_LIMIT: usize = 4096;
+const CACHE_BYTE_LIMIT: usize = 256 << 20;
+
+impl Live {
+    fn new(snapshot: Snapshot, dashboards: &[Dashboard]) -> Result<Live, DefinitionErrors> {
+        dashboard::validate(dashboards, &snapshot.measures)?;
+        let options = dashboards
+            .iter()
+            .map(|d| (d.id.clone(), Arc::new(Options::of(d, &snapshot))))
+            .collect();
+        let mut public_breakdowns: HashMap<String, BTreeSet<Vec<String>>> = HashMap::new();
+        for d in dashboards.iter().filter(|d| d.allows(Role::Public)) {
+            for (measure, breakdowns) in reachable_breakdowns(d, &snapshot) {
+                public_breakdowns.entry(measure).or_default().extend(breakdowns);
+            }
+        }
+        Ok(Live {
+            snapshot,
+            options,
+            public_breakdowns,
+            rendered: Mutex::new(Rendered::default()),
+        })
+    }
+
+    /// The bytes `key` names: from the cache, or rendered now and kept. A failed
+    /// rendering is not kept.
+    fn kept(
+        &self,
+        key: Kept,
+        sources: &Sources<'_>,
+        metrics: &Metrics,
+        enabled: bool,
+    ) -> Result<Bytes, ExportError> {
+        if !enabled {
+            return key.render(sources).map(Bytes::from);
+        }
+        if let Some(body) = self
+            .rendered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries
+            .get(&key)
+        {
+            metrics.cache(true);
+            return Ok(body.clone());
+        }
+        metrics.cache(false);
+        let body = Bytes::from(key.render(sources)?);
+        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if rendered.entries.len() >= CACHE_ENTRY_LIMIT
+            || rendered.bytes + body.len() > CACHE_BYTE_LIMIT
+        {
+            rendered.entries.clear();
+            rendered.bytes = 0;
+        }
+        if let Some(old) = rendered.entries.insert(key, body.clone()) {
+            rendered.bytes -= old.len();
+        }
+        rendered.bytes += body.len();
+        Ok(body)
+    }
+}
+
+pub struct Shared {
+    pub settings: Settings,
+    pub dashboards: Vec<Dashboard>,
+    /// The programme's text (`_programme.toml` beside the dashboards).
+    pub programme: Arc<Programme>,
+    pub metrics: Metrics,
+    pub auth: Auth,
+    published: Published,
+    current: RwLock<Option<Arc<Live>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Definitions(#[from] DefinitionErrors),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Sessions(#[from] SessionError),
+}
+
+impl Shared {
+    /// Reads the dashboards and the current snapshot (if any yet).
+    pub fn new(settings: Settings) -> Result<Shared, StartError> {
+        let dashboards = dashboard::load_dir(&settings.dashboards)?;
+        let programme = Programme::load(&settings.dashboards)
+            .map_err(|e| DefinitionErrors(vec![e]))?;
+        let published = Published::new(settings.data.join("published"));
+        let auth = Auth::new(
+            &crate::access::dir(&settings.data),
+            AuthSettings {
+                public: settings.public,
+                secure_cookies: settings.secure_cookies,
+                proxies: TrustedProxies(settings.trusted_proxies.clone()),
+            },
+        )?;
+        let shared = Shared {
+            settings,
+            dashboards,
+            programme: Arc::new(programme),
+            metrics: Metrics::new(),
+            auth,
+            published,
+            current: RwLock::new(None),
+        };
+        if let Some(id) = shared.published.current()? {
+            let live = Live::new(Snapshot::load(&shared.published, &id)?, &shared.dashboards)?;
+            shared.install(live);
+        }
+        Ok(shared)
+    }
+
+    /// The bytes `key` names for the snapshot `live`, kept for its next readers.
+    pub fn kept(&self, live: &Live, key: Kept) -> Result<Bytes, ExportError> {
+        let sources = Sources {
+            dashboards: &self.dashboards,
+            programme: &self.programme,
+            snapshot: &live.snapshot,
+            options: &live.options,
+        };
+        live.kept(key, &sources, &self.metrics, self.settings.cache_pages)
+    }
+
+    /// The bytes `key` names, rendered off the async workers when that takes a while
+    /// (images, PDF).
+    pub async fn kept_async(self: &Arc<Self>, live: &Arc<Live>, key: Kept) -> Result<Bytes, ExportError> {
+        if !key.is_heavy() {
+            return self.kept(live, key);
+        }
+        let (shared, live) = (self.clone(), live.clone());
+        tokio::task::spawn_blocking(move || shared.kept(&live, key))
+            .await
+            .unwrap_or_else(|e| Err(ExportError::Task(e.to_string())))
+    }
+
+    /// The snapshot being served.
+    pub fn live(&self) -> Option<Arc<Live>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn install(&self, live: Live) {
+        self.metrics.snapshot(live.snapshot.id.as_str());
+        tracing::info!(snapshot = %live.snapshot.id, "serving snapshot");
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(live));
+    }
+
+    /// Loads the snapshot `CURRENT` names if it is not the one served. A snapshot that
+    /// cannot be read or does not fit the dashboards is refused; the old one stays.
+    pub fn refresh(&self) {
+        let id = match self.published.current() {
+            Ok(Some(id)) => id,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "CURRENT is unreadable; keeping the snapshot served");
+                return;
+            }
+        };
+        if self.live().is_some_and(|l| l.snapshot.id == id) {
+            return;
+        }
+        match self.load(&id) {
+            Ok(live) => self.install(live),
+            Err(e) => {
+                tracing::error!(snapshot = %id, error = %e, "new snapshot refused; keeping the one served")
+            }
+        }
+    }
+
+    fn load(&self, id: &SnapshotId) -> Result<Live, StartError> {
+        Ok(Live::new(
+            Snapshot::load(&self.published, id)?,
+            &self.dashboards,
+        )?)
+    }
+}
+
+/// Watches `CURRENT` and swaps snapshots in the background.
+pub fn spawn_watcher(shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(shared.settings.poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let s = shared.clone();
+            // DuckDB reads block: keep them off the async workers.
+            if let Err(e) = tokio::task::spawn_blocking(move || s.refresh()).await {
+                tracing::error!(error = %e, "snapshot watcher task failed");
+            }
+        }
+    });
+}
+
+/// Writes down, now and then, when each bearer token was last used.
+pub fn spawn_token_use_writer(shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(shared.settings.token_use_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let s = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || s.auth.flush_token_uses()).await;
+        }
+    });
+}
