@@ -511,6 +511,14 @@ fn peak_memory_mb() -> Option<u64> {
     Some(kb / 1024)
 }
 
+/// Takes the data folder's ingest lock (held until the file is dropped): what a run
+/// holds, and what a backup takes to copy a consistent state.
+pub fn lock_data(data: &Path, wait: bool) -> Result<File, IngestError> {
+    let layout = Layout::new(data);
+    layout.create().map_err(io_err(data))?;
+    lock(&layout, wait)
+}
+
 fn lock(layout: &Layout, wait: bool) -> Result<File, IngestError> {
     let path = layout.lock_file();
     let file = File::options()
