@@ -50,4 +50,5 @@ pub mod reference;
 pub mod render;
 pub mod server;
 pub mod snapshot;
+pub mod status;
 pub mod store;

@@ -68,6 +68,21 @@ enum Command {
         /// The job's settings (limits on the work one file may cause); used when present.
         #[arg(long, env = "REINTEGRA_CONFIG", default_value = "ingest.toml")]
         config: PathBuf,
+        /// The dashboards the servers serve: a snapshot that does not fit them is not
+        /// published. Default: `dashboards/` beside the queries folder, when present.
+        #[arg(long, env = "REINTEGRA_DASHBOARDS")]
+        dashboards: Option<PathBuf>,
+    },
+    /// Copy the published snapshots of one data folder to another (a replica's), each
+    /// snapshot file first and `CURRENT` last, then the job's status; removes snapshots
+    /// the source no longer keeps. Safe while servers read the target.
+    Sync {
+        /// The data folder the job publishes into.
+        #[arg(long)]
+        from: PathBuf,
+        /// The replica's data folder.
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Disclosure control: `disclosure report` prints the report of the current
     /// snapshot (published, suppressed and held cells, deviations, attack results).
@@ -292,8 +307,12 @@ fn run(command: Command) -> anyhow::Result<u8> {
             purge_quarantine_after,
             settle,
             config,
+            dashboards,
         } => {
             let mut options = ingest::Options::new(inbox, data, queries);
+            if dashboards.is_some() {
+                options.dashboards = dashboards;
+            }
             options.policy = policy;
             options.keep = keep;
             options.wait = wait;
@@ -320,6 +339,20 @@ fn run(command: Command) -> anyhow::Result<u8> {
                 (None, None) => println!("nothing published yet"),
             }
             Ok(summary.exit_code() as u8)
+        }
+        Command::Sync { from, to } => {
+            let summary = reintegra::snapshot::sync::sync_data(&from, &to)?;
+            for id in &summary.copied {
+                println!("copied   {id}");
+            }
+            for id in &summary.removed {
+                println!("removed  {id}");
+            }
+            match &summary.current {
+                Some(id) => println!("current  {id}"),
+                None => println!("nothing published yet in {}", from.display()),
+            }
+            Ok(0)
         }
         Command::Disclosure {
             action: DisclosureAction::Report { data, json },

@@ -3,7 +3,9 @@
 //! ```text
 //! DATA/ingest.lock          held while a run is going on
 //! DATA/private/             job side only: store.duckdb, staging/, archive/
-//! DATA/published/           snapshots and CURRENT: the only folder a server reads
+//! DATA/published/           snapshots and CURRENT: group-readable (0750, files 0640),
+//!                           the folder servers read
+//! DATA/status/              how the last run ended (status::Status), group-readable
 //! DATA/quarantine/          rejected files, each with <file>.report.txt and .report.json;
 //!                           mode 0700, files 0600: they are the files that carry PII
 //! ```
@@ -64,6 +66,9 @@ impl Layout {
         {
             fs::set_permissions(self.private(), private_dir())?;
             fs::set_permissions(self.quarantine_dir(), private_dir())?;
+            // Servers run as another user in the job's group: they may list and read
+            // published/, never private/ or quarantine/.
+            crate::status::set_mode(&self.published(), 0o750)?;
         }
         Ok(())
     }

@@ -60,6 +60,9 @@ pub struct Options {
     pub limits: Limits,
     /// Memory DuckDB may take before it spills to `private/spill/`.
     pub store_memory: String,
+    /// The dashboards the servers will serve: a new snapshot that does not fit them is
+    /// not published (`CURRENT` keeps naming the last one). None: not checked.
+    pub dashboards: Option<PathBuf>,
 }
 
 /// The job's settings file (`ingest.toml`): every key optional, defaults built in.
@@ -107,6 +110,8 @@ impl Options {
             .parent()
             .unwrap_or(Path::new("."))
             .join("disclosure.toml");
+        let dashboards = Some(queries.parent().unwrap_or(Path::new(".")).join("dashboards"))
+            .filter(|d| d.is_dir());
         Options {
             inbox: inbox.into(),
             data: data.into(),
@@ -119,6 +124,7 @@ impl Options {
             settle: std::time::Duration::ZERO,
             limits: Limits::default(),
             store_memory: default_store_memory(),
+            dashboards,
         }
     }
 }
@@ -230,6 +236,10 @@ pub enum IngestError {
     )]
     SecretLost(PathBuf),
     #[error(
+        "the new snapshot does not fit the dashboards the servers serve, so it was not published (CURRENT still names the last one): {0}. Fix the dashboards or the queries, check them with `reintegra check`, and run again"
+    )]
+    Unservable(DefinitionErrors),
+    #[error(
         "{0} already holds a record-key secret; keygen makes one only when it is lost (remove it first if you really mean to replace it)"
     )]
     SecretExists(PathBuf),
@@ -242,8 +252,42 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
     }
 }
 
-/// Runs the nightly job once.
+/// Runs the nightly job once, and tells the servers how it ended
+/// (`DATA/status/ingest.json`) unless another run held the lock.
 pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
+    let result = run_once(options);
+    if matches!(result, Err(IngestError::Busy(_))) {
+        return result;
+    }
+    let previous = crate::status::Status::read(&options.data);
+    let now = Utc::now();
+    let status = match &result {
+        Ok(summary) => crate::status::Status {
+            finished_at: now,
+            outcome: if summary.rejected() > 0 { "quarantined" } else { "ok" }.into(),
+            files: summary.files.len(),
+            quarantined: summary.rejected(),
+            published: summary.published.as_ref().map(|id| id.to_string()),
+            last_success_at: Some(now),
+            error: None,
+        },
+        Err(e) => crate::status::Status {
+            finished_at: now,
+            outcome: "failed".into(),
+            files: 0,
+            quarantined: 0,
+            published: None,
+            last_success_at: previous.and_then(|p| p.last_success_at),
+            error: Some(e.to_string()),
+        },
+    };
+    if let Err(e) = status.write(&options.data) {
+        tracing::error!(error = %e, "cannot write DATA/status/ingest.json; the servers' metrics will not show this run");
+    }
+    result
+}
+
+fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
     let started = Instant::now();
     let layout = Layout::new(&options.data);
     layout.create().map_err(io_err(&options.data))?;
@@ -260,6 +304,20 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     let (journal, crashed) = journal::Journal::open(&layout.private()).map_err(io_err(&layout.private()))?;
 
     let measures = definitions::measure::load_dir(&options.queries)?;
+    let dashboards = match &options.dashboards {
+        Some(dir) => {
+            // Before any file is touched: dashboards that no snapshot of these measures
+            // could fit stop the run with the delivery left in the inbox.
+            let dashboards = definitions::dashboard::load_dir(dir)?;
+            let infos: Vec<definitions::MeasureInfo> = measures.iter().map(Into::into).collect();
+            definitions::dashboard::validate(&dashboards, &infos).map_err(IngestError::Unservable)?;
+            Some(dashboards)
+        }
+        None => {
+            tracing::warn!("no dashboards folder given: the new snapshot is not checked against what the servers serve");
+            None
+        }
+    };
     let policy = Policy::load(&options.policy)?;
     policy.check_measures(&measures)?;
     let store = PrivateStore::open(&layout.private())?;
@@ -358,6 +416,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
             &disclosure,
             &context.register,
             provenance,
+            dashboards.as_deref(),
         )?;
         let pruned = published.prune(options.keep)?;
         publish::prune_state(&store, &published)?;

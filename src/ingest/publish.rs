@@ -45,6 +45,7 @@ pub(super) fn publish(
     disclosure: &Disclosure,
     register: &Register,
     provenance: Provenance,
+    dashboards: Option<&[crate::definitions::Dashboard]>,
 ) -> Result<SnapshotId, IngestError> {
     let started = Instant::now();
     let conn = store.connection();
@@ -137,6 +138,20 @@ pub(super) fn publish(
     if let Err(e) = written {
         let _ = std::fs::remove_file(&draft);
         return Err(e.into());
+    }
+    // The draft is read back as a server reads it, and must fit the dashboards, before
+    // CURRENT may name it.
+    if let Some(dashboards) = dashboards {
+        let checked = snapshot::Snapshot::load_file(&draft, &SnapshotId::draft())
+            .map_err(IngestError::from)
+            .and_then(|s| {
+                crate::definitions::dashboard::validate(dashboards, &s.measures)
+                    .map_err(IngestError::Unservable)
+            });
+        if let Err(e) = checked {
+            let _ = std::fs::remove_file(&draft);
+            return Err(e);
+        }
     }
     let id = published.commit(&draft, meta.created_at)?;
     report.snapshot = Some(id.to_string());

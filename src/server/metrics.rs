@@ -1,5 +1,7 @@
-//! `/metrics`: request counts and latencies by route, the snapshot served, page cache
-//! hits — in the Prometheus text format.
+//! `/metrics`: request counts and latencies by route, the snapshot served (and its age,
+//! and whether `CURRENT` names one this server refused), page cache hits, the audit
+//! log's health, sessions alive, and what the last nightly run reported
+//! (`DATA/status/ingest.json`) — in the Prometheus text format.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -45,6 +47,21 @@ pub struct Metrics {
     verifications: Counter,
     audit_failures: Gauge,
     audit_healthy: Gauge,
+    refused: Gauge,
+    snapshot_created: Gauge,
+    snapshot_age: Gauge,
+    sessions_alive: Gauge,
+    ingest: IngestGauges,
+}
+
+/// What the job's last run said, as gauges (absent until a status file is read).
+#[derive(Default)]
+struct IngestGauges {
+    last_run: Gauge,
+    last_success: Gauge,
+    last_failed: Gauge,
+    quarantined: Gauge,
+    status_readable: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -68,6 +85,56 @@ impl Metrics {
         let verifications = Counter::default();
         let audit_failures = Gauge::default();
         let audit_healthy = Gauge::default();
+        let refused = Gauge::default();
+        let snapshot_created = Gauge::default();
+        let snapshot_age = Gauge::default();
+        let sessions_alive = Gauge::default();
+        let ingest = IngestGauges::default();
+        registry.register(
+            "snapshot_refused",
+            "1 when CURRENT names a snapshot this server cannot serve (it keeps serving the one it has; see /healthz for why)",
+            refused.clone(),
+        );
+        registry.register(
+            "snapshot_created_timestamp_seconds",
+            "When the snapshot served was published (Unix time)",
+            snapshot_created.clone(),
+        );
+        registry.register(
+            "snapshot_age_seconds",
+            "Age of the snapshot served, at this scrape",
+            snapshot_age.clone(),
+        );
+        registry.register(
+            "sessions_alive",
+            "Signed-in sessions this server saw in the last 30 minutes (idle expiry)",
+            sessions_alive.clone(),
+        );
+        registry.register(
+            "ingest_last_run_timestamp_seconds",
+            "When the last nightly run ended (Unix time), from DATA/status/ingest.json",
+            ingest.last_run.clone(),
+        );
+        registry.register(
+            "ingest_last_success_timestamp_seconds",
+            "When a nightly run last ended without error (Unix time)",
+            ingest.last_success.clone(),
+        );
+        registry.register(
+            "ingest_last_run_failed",
+            "1 when the last nightly run ended with an error (nothing was published by it)",
+            ingest.last_failed.clone(),
+        );
+        registry.register(
+            "ingest_last_run_quarantined_files",
+            "Files the last nightly run quarantined",
+            ingest.quarantined.clone(),
+        );
+        registry.register(
+            "ingest_status_readable",
+            "1 when DATA/status/ingest.json could be read at this scrape",
+            ingest.status_readable.clone(),
+        );
         registry.register(
             "password_verifications",
             "Passwords verified (argon2) since start",
@@ -118,6 +185,11 @@ impl Metrics {
             verifications,
             audit_failures,
             audit_healthy,
+            refused,
+            snapshot_created,
+            snapshot_age,
+            sessions_alive,
+            ingest,
         }
     }
 
@@ -135,7 +207,9 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn snapshot(&self, id: &str) {
+    pub fn snapshot(&self, id: &str, created: Option<chrono::DateTime<chrono::Utc>>) {
+        self.snapshot_created
+            .set(created.map_or(0, |c| c.timestamp()));
         self.snapshot.clear();
         self.snapshot
             .get_or_create(&SnapshotLabels {
@@ -166,6 +240,28 @@ impl Metrics {
     pub fn audit(&self, healthy: bool, failures: u64) {
         self.audit_healthy.set(i64::from(healthy));
         self.audit_failures.set(failures as i64);
+    }
+
+    pub fn refused(&self, refused: bool) {
+        self.refused.set(i64::from(refused));
+    }
+
+    /// Figures read at scrape time: the served snapshot's age, sessions alive, and the
+    /// job's last run.
+    pub fn scrape(&self, now: i64, sessions_alive: usize, ingest: Option<&crate::status::Status>) {
+        let created = self.snapshot_created.get();
+        self.snapshot_age
+            .set(if created > 0 { (now - created).max(0) } else { 0 });
+        self.sessions_alive.set(sessions_alive as i64);
+        self.ingest.status_readable.set(i64::from(ingest.is_some()));
+        if let Some(status) = ingest {
+            self.ingest.last_run.set(status.finished_at.timestamp());
+            self.ingest
+                .last_success
+                .set(status.last_success_at.map_or(0, |t| t.timestamp()));
+            self.ingest.last_failed.set(i64::from(status.failed()));
+            self.ingest.quarantined.set(status.quarantined as i64);
+        }
     }
 
     pub fn render(&self) -> String {

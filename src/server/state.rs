@@ -141,6 +141,13 @@ impl Live {
     }
 }
 
+/// A snapshot `CURRENT` named that this server would not serve, and why.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub snapshot: String,
+    pub reason: String,
+}
+
 pub struct Shared {
     pub settings: Settings,
     pub dashboards: Vec<Dashboard>,
@@ -150,6 +157,7 @@ pub struct Shared {
     pub auth: Auth,
     published: Published,
     current: RwLock<Option<Arc<Live>>>,
+    refused: RwLock<Option<Refused>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,12 +193,61 @@ impl Shared {
             auth,
             published,
             current: RwLock::new(None),
+            refused: RwLock::new(None),
         };
-        if let Some(id) = shared.published.current()? {
-            let live = Live::new(Snapshot::load(&shared.published, &id)?, &shared.dashboards)?;
-            shared.install(live);
-        }
+        shared.start();
         Ok(shared)
+    }
+
+    /// Serves the snapshot `CURRENT` names or, when this build cannot serve it (a newer
+    /// schema, dashboards it does not fit, a damaged file), the newest kept snapshot it
+    /// can: an upgrade or a bad night never keeps the site down.
+    fn start(&self) {
+        let named = match self.published.current() {
+            Ok(named) => named,
+            Err(e) => {
+                self.refuse("CURRENT", &e.to_string());
+                None
+            }
+        };
+        if let Some(id) = &named {
+            match self.load(id) {
+                Ok(live) => return self.install(live),
+                Err(e) => self.refuse(id.as_str(), &e.to_string()),
+            }
+        } else if self.refused().is_none() {
+            return; // nothing published yet
+        }
+        let kept = self.published.list().unwrap_or_default();
+        for id in kept.iter().rev().filter(|k| Some(*k) != named.as_ref()) {
+            match self.load(id) {
+                Ok(live) => {
+                    tracing::warn!(snapshot = %id, "serving the newest kept snapshot this build can serve");
+                    return self.install(live);
+                }
+                Err(e) => tracing::warn!(snapshot = %id, error = %e, "kept snapshot cannot be served either"),
+            }
+        }
+        tracing::error!("no published snapshot can be served; answering 503 until one can");
+    }
+
+    /// Remembers (and says) that `CURRENT` names something this server does not serve.
+    fn refuse(&self, snapshot: &str, reason: &str) {
+        tracing::error!(snapshot, error = reason, "snapshot refused; keeping the one served");
+        // /healthz is open to anyone: the reason names files relative to the data folder.
+        let data = self.settings.data.display().to_string();
+        let reason = if data.is_empty() { reason.to_string() } else { reason.replace(&data, "DATA") };
+        let reason = reason.as_str();
+        self.metrics.refused(true);
+        *self.refused.write().unwrap_or_else(|e| e.into_inner()) = Some(Refused {
+            snapshot: snapshot.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The snapshot `CURRENT` names when this server would not serve it.
+    pub fn refused(&self) -> Option<Refused> {
+        self.refused.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The bytes `key` names for the snapshot `live`, kept for its next readers.
@@ -225,7 +282,7 @@ impl Shared {
     }
 
     fn install(&self, live: Live) {
-        self.metrics.snapshot(live.snapshot.id.as_str());
+        self.metrics.snapshot(live.snapshot.id.as_str(), live.snapshot.created_at());
         tracing::info!(snapshot = %live.snapshot.id, "serving snapshot");
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(live));
     }
@@ -237,18 +294,34 @@ impl Shared {
             Ok(Some(id)) => id,
             Ok(None) => return,
             Err(e) => {
-                tracing::warn!(error = %e, "CURRENT is unreadable; keeping the snapshot served");
+                // A pointer being replaced by a sync, or damaged: say it once.
+                if self.refused().is_none_or(|r| r.snapshot != "CURRENT") {
+                    self.refuse("CURRENT", &e.to_string());
+                }
                 return;
             }
         };
         if self.live().is_some_and(|l| l.snapshot.id == id) {
+            self.clear_refused();
+            return;
+        }
+        // Tried already: it will not become servable without a new build.
+        if self.refused().is_some_and(|r| r.snapshot == id.as_str()) {
             return;
         }
         match self.load(&id) {
-            Ok(live) => self.install(live),
-            Err(e) => {
-                tracing::error!(snapshot = %id, error = %e, "new snapshot refused; keeping the one served")
+            Ok(live) => {
+                self.clear_refused();
+                self.install(live)
             }
+            Err(e) => self.refuse(id.as_str(), &e.to_string()),
+        }
+    }
+
+    fn clear_refused(&self) {
+        let mut refused = self.refused.write().unwrap_or_else(|e| e.into_inner());
+        if refused.take().is_some() {
+            self.metrics.refused(false);
         }
     }
 

@@ -9,6 +9,7 @@
 
 mod read;
 pub mod report;
+pub mod sync;
 mod write;
 
 use std::fmt;
@@ -20,7 +21,11 @@ use chrono::{DateTime, Utc};
 use duckdb::{AccessMode, Config, Connection};
 
 pub use read::{Cell, Snapshot};
-pub use write::{FORMAT, Metadata, PublishedMeasure, write_snapshot};
+pub use write::{FORMAT_PREFIX, Metadata, PublishedMeasure, SCHEMA_VERSION, write_snapshot};
+
+/// The schema versions this build can serve: a server meeting any other keeps the
+/// snapshot it has (and says why) rather than failing.
+pub const READABLE: std::ops::RangeInclusive<u32> = 1..=SCHEMA_VERSION;
 
 /// The name of a published snapshot file, without `.duckdb`: `20190327T081500123Z-1a2b3c4d5e6f`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +51,11 @@ impl SnapshotId {
         &self.0
     }
 
+    /// The name a draft is read under before it is published.
+    pub fn draft() -> SnapshotId {
+        SnapshotId("00000000T000000000Z-000000000000".into())
+    }
+
     pub fn file_name(&self) -> String {
         format!("{}.duckdb", self.0)
     }
@@ -68,6 +78,11 @@ pub enum SnapshotError {
     },
     #[error("{path} names {name:?}, which is not a published snapshot")]
     BadPointer { path: PathBuf, name: String },
+    #[error(
+        "snapshot {path} has schema version {found}; this build reads versions {first} to {last}: upgrade the server (or republish with the job of this version)",
+        first = READABLE.start(), last = READABLE.end()
+    )]
+    Unsupported { path: PathBuf, found: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SnapshotError + '_ {
@@ -187,6 +202,9 @@ impl Published {
             }
             hex::encode(hasher.finalize())
         };
+        // Servers read snapshots as another user in the job's group (see deploy/):
+        // group-readable, whatever the job's umask.
+        crate::status::set_mode(draft, 0o640).map_err(io_err(draft))?;
         let name = format!("{}-{}", created.format("%Y%m%dT%H%M%S%3fZ"), &hash[..12]);
         let id = SnapshotId::parse(&name).expect("the name is well formed");
         let path = self.path_of(&id);
@@ -198,6 +216,7 @@ impl Published {
             writeln!(f, "{}", id.file_name()).map_err(io_err(&pointer_tmp))?;
             f.sync_all().map_err(io_err(&pointer_tmp))?;
         }
+        crate::status::set_mode(&pointer_tmp, 0o640).map_err(io_err(&pointer_tmp))?;
         let pointer = self.dir.join(CURRENT);
         fs::rename(&pointer_tmp, &pointer).map_err(io_err(&pointer))?;
         sync_dir(&self.dir)?;

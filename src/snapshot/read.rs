@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Published, SnapshotError, SnapshotId, open_read_only, write::FORMAT};
+use super::{Published, READABLE, SnapshotError, SnapshotId, open_read_only, write::FORMAT_PREFIX};
 use crate::domain::Kind;
 use crate::definitions::{MeasureInfo, Sensitivity, Statistic};
 use crate::reference::Label;
@@ -37,7 +37,13 @@ pub struct Snapshot {
 impl Snapshot {
     /// Loads the snapshot `id` of a published folder.
     pub fn load(published: &Published, id: &SnapshotId) -> Result<Snapshot, SnapshotError> {
-        let path = published.path_of(id);
+        Snapshot::load_file(&published.path_of(id), id)
+    }
+
+    /// Loads the snapshot file `path` under the name `id` (e.g. a draft, to check it
+    /// before it is published).
+    pub fn load_file(path: &std::path::Path, id: &SnapshotId) -> Result<Snapshot, SnapshotError> {
+        let path = path.to_path_buf();
         let db = |source| SnapshotError::Db {
             path: path.clone(),
             source,
@@ -54,10 +60,14 @@ impl Snapshot {
                 meta.insert(k, v);
             }
         }
-        if meta.get("format").map(String::as_str) != Some(FORMAT) {
-            return Err(SnapshotError::BadPointer {
+        let version = meta
+            .get("format")
+            .and_then(|f| f.strip_prefix(FORMAT_PREFIX))
+            .and_then(|v| v.parse::<u32>().ok());
+        if !version.is_some_and(|v| READABLE.contains(&v)) {
+            return Err(SnapshotError::Unsupported {
                 path: path.clone(),
-                name: format!("format {:?}", meta.get("format")),
+                found: version.map_or_else(|| "unknown".to_string(), |v| v.to_string()),
             });
         }
         let mut measures = Vec::new();

@@ -10,8 +10,13 @@ use super::SnapshotError;
 use crate::domain::Kind;
 use crate::definitions::Measure;
 
-/// Format of the snapshot's tables; readers refuse a format they do not know.
-pub const FORMAT: &str = "reintegra-snapshot/1";
+/// The schema version of the snapshots this build writes (`meta.schema_version`, and
+/// `format` = `reintegra-snapshot/<version>`). Bump it when a table or a meta key that
+/// readers rely on changes; readers serve the versions in `super::READABLE`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Format of the snapshot's tables, with its schema version.
+pub const FORMAT_PREFIX: &str = "reintegra-snapshot/";
 
 /// A measure and the table of the job's connection holding its publishable cells
 /// (`breakdown, <dimensions…>, value, suppressed`).
@@ -72,7 +77,8 @@ fn fill(
              cells_table VARCHAR);",
     )?;
     let mut pairs: Vec<(String, String)> = vec![
-        ("format".into(), FORMAT.into()),
+        ("format".into(), format!("{FORMAT_PREFIX}{SCHEMA_VERSION}")),
+        ("schema_version".into(), SCHEMA_VERSION.to_string()),
         ("created_at".into(), meta.created_at.to_rfc3339()),
         ("definitions".into(), meta.definitions.clone()),
     ];

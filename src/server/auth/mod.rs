@@ -62,6 +62,8 @@ pub struct Auth {
     audit: AuditWriter,
     token_uses: Mutex<HashMap<String, DateTime<Utc>>>,
     token_store: TokenUses,
+    /// Sessions seen by this server, by id: when (Unix seconds). For `/metrics` only.
+    seen: Mutex<HashMap<String, i64>>,
     pub settings: AuthSettings,
 }
 
@@ -82,8 +84,28 @@ impl Auth {
             audit: AuditWriter::start(AuditLog::new(access_dir)),
             token_uses: Mutex::new(HashMap::new()),
             token_store: TokenUses::new(access_dir),
+            seen: Mutex::new(HashMap::new()),
             settings,
         })
+    }
+
+    /// Sessions this server saw within the idle expiry (each server counts its own).
+    pub fn sessions_alive(&self, now: i64) -> usize {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.retain(|_, at| now - *at < IDLE.as_secs() as i64);
+        seen.len()
+    }
+
+    fn saw_session(&self, sid: &str, now: i64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= 100_000 {
+            seen.retain(|_, at| now - *at < IDLE.as_secs() as i64);
+        }
+        if let Some(at) = seen.get_mut(sid) {
+            *at = now;
+        } else if seen.len() < 100_000 {
+            seen.insert(sid.to_string(), now);
+        }
     }
 
     /// The accounts, re-read when another process changed the store.
@@ -219,6 +241,7 @@ impl Auth {
         let Some(u) = account.filter(|_| live && !self.sessions.is_revoked(&claims.sid)) else {
             return (Viewer::anonymous(), None);
         };
+        self.saw_session(&claims.sid, t);
         let refreshed = (t - claims.seen >= REFRESH).then(|| {
             let fresh = Claims {
                 seen: t,

@@ -226,6 +226,8 @@ pub async fn submit(
             shared
                 .auth
                 .record(entry(Some(user), Some(role), 303, "signed in"));
+            // In the request's span: the log line carries its request id. No name.
+            tracing::info!(role = role.code(), "signed in");
             let mut r = Redirect::to(&next).into_response();
             if let Some(v) = cookie {
                 r.headers_mut().append(header::SET_COOKIE, v);
@@ -243,6 +245,7 @@ pub async fn submit(
                 "unknown user"
             };
             shared.auth.record(entry(known, None, 401, detail));
+            tracing::info!("sign-in refused");
             page(
                 StatusCode::UNAUTHORIZED,
                 t(

@@ -1,4 +1,5 @@
 //! `GET /metrics` (administrators): the server's figures in the Prometheus text format.
+//! Reads `DATA/status/ingest.json` (a few hundred bytes) at each scrape.
 
 use std::sync::Arc;
 
@@ -13,6 +14,11 @@ pub async fn text(State(shared): State<Arc<Shared>>) -> Response {
         shared.auth.audit_healthy(),
         shared.auth.audit_write_failures(),
     );
+    let now = chrono::Utc::now().timestamp();
+    let ingest = crate::status::Status::read(&shared.settings.data);
+    shared
+        .metrics
+        .scrape(now, shared.auth.sessions_alive(now), ingest.as_ref());
     (
         [(
             header::CONTENT_TYPE,
