@@ -212,6 +212,19 @@ async fn the_job_publishes_only_what_the_dashboards_can_serve_and_tells_the_serv
     assert!(metric(&metrics, "reintegra_snapshot_age_seconds") < 600.0);
     assert_eq!(metric(&metrics, "reintegra_sessions_alive"), 1.0);
     assert_eq!(metric(&metrics, "reintegra_audit_write_failures"), 0.0);
+    // Every series the alert rules use is one the server exports.
+    let rules = std::fs::read_to_string(repo().join("deploy/prometheus/alerts.yml")).unwrap();
+    let mut used = 0;
+    for word in rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("reintegra_") && !word.ends_with('_') {
+            used += 1;
+            assert!(
+                metrics.lines().any(|l| l.starts_with(word) && l[word.len()..].starts_with([' ', '{'])),
+                "alerts.yml uses {word}, which /metrics does not export"
+            );
+        }
+    }
+    assert!(used >= 6, "{used}");
 
     // A failed run keeps the last success time.
     std::fs::remove_file(ws.data().join("private/secret.key")).unwrap();

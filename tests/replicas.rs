@@ -329,4 +329,12 @@ async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_pu
     assert!(logged, "a JSON log line of a replica carries request id {id}");
     let access = std::fs::read_to_string(nginx.dir.join("access.log")).unwrap();
     assert!(access.contains(&format!("request_id={id}")));
+
+    // Both replicas appended to the one audit log of DATA/access/ under its lock: the
+    // hash chain holds across them.
+    for r in replicas.iter_mut() {
+        r.stop();
+    }
+    let verify = reintegra(&["audit", "verify", "--data", data.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify));
 }
