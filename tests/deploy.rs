@@ -408,3 +408,57 @@ async fn the_server_runs_as_its_own_user_and_cannot_open_the_private_side() {
         .unwrap();
     assert!(!cat.status.success());
 }
+
+async fn sign_in(c: &reqwest::Client, base: &str, password: &str) -> u16 {
+    c.post(format!("{base}/login"))
+        .header("origin", base)
+        .form(&[("username", "awa"), ("password", password), ("next", "/"), ("lang", "fr")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn page_status(c: &reqwest::Client, base: &str) -> u16 {
+    c.get(format!("{base}/d/returns")).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn a_session_made_on_one_replica_is_honoured_and_ended_on_every_replica_and_survives_restarts() {
+    let source = built_data("deploy-sessions");
+    let (data, _keep) = copy_of_published(&source);
+    let store = reintegra::access::UsersStore::new(&reintegra::access::dir(&data));
+    let first = "a long enough test passphrase";
+    store.add("awa", Role::Donor, first).unwrap();
+    let (a, b) = (spawn_app(settings(&data)).await, spawn_app(settings(&data)).await);
+    // One browser: cookies are per host, not per port, so it shows both replicas the
+    // same session as a load balancer would.
+    let c = cookie_client();
+    assert_eq!(sign_in(&c, &a.base, first).await, 303);
+    assert_eq!(page_status(&c, &b.base).await, 200, "made on A, honoured on B");
+
+    // Signed out on A: ended on B at its next request.
+    let html = c.get(format!("{}/d/returns", a.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let out = c.post(format!("{}/logout", a.base)).header("origin", &a.base).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    assert_eq!(page_status(&c, &b.base).await, 303, "signed out everywhere");
+
+    // Signed in on B; both replicas restart; the session is still good on both.
+    assert_eq!(sign_in(&c, &b.base, first).await, 303);
+    drop((a, b));
+    let (a, b) = (spawn_app(settings(&data)).await, spawn_app(settings(&data)).await);
+    assert_eq!(page_status(&c, &a.base).await, 200, "survives a restart");
+    assert_eq!(page_status(&c, &b.base).await, 200);
+
+    // A new password (users passwd) ends it on both; so does removing the account.
+    store.set_password("awa", "another long enough passphrase").unwrap();
+    assert_eq!(page_status(&c, &a.base).await, 303);
+    assert_eq!(page_status(&c, &b.base).await, 303);
+    assert_eq!(sign_in(&c, &a.base, "another long enough passphrase").await, 303);
+    assert_eq!(page_status(&c, &b.base).await, 200);
+    store.remove("awa").unwrap();
+    assert_eq!(page_status(&c, &b.base).await, 303);
+    assert_eq!(page_status(&c, &a.base).await, 303);
+}
