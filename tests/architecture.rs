@@ -68,9 +68,9 @@ fn rules(module: &[String]) -> Vec<(String, &'static str)> {
             forbid(JOB, "snapshot depends on definitions, not on the job's modules");
             forbid(SERVING, "snapshot is below the serving side");
         }
-        "definitions" | "domain" | "reference" | "access" | "pii" => {
-            forbid(JOB, "definitions, domain, reference, access and pii are below the job side");
-            forbid(SERVING, "definitions, domain, reference, access and pii are below the serving side");
+        "definitions" | "domain" | "reference" | "access" | "pii" | "status" => {
+            forbid(JOB, "definitions, domain, reference, access, pii and status are below the job side");
+            forbid(SERVING, "definitions, domain, reference, access, pii and status are below the serving side");
             if top != "snapshot" {
                 out.push(("snapshot".into(), "snapshot depends on these, not the reverse"));
             }
