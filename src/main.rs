@@ -322,6 +322,7 @@ fn run(command: Command) -> anyhow::Result<u8> {
                 let config = ingest::Config::load(&config)?;
                 options.limits = config.limits;
                 options.store_memory = config.store_memory;
+                options.stale_after_days = config.deliveries.stale_after_days;
             }
             let summary = ingest::run(&options)?;
             for file in &summary.files {

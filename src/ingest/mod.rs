@@ -17,6 +17,7 @@
 
 mod files;
 mod journal;
+mod deliveries;
 mod layout;
 mod progress;
 mod publish;
@@ -63,6 +64,9 @@ pub struct Options {
     /// The dashboards the servers will serve: a new snapshot that does not fit them is
     /// not published (`CURRENT` keeps naming the last one). None: not checked.
     pub dashboards: Option<PathBuf>,
+    /// A kind with no accepted delivery for longer than this is flagged on the
+    /// deliveries page and in `/metrics`.
+    pub stale_after_days: u32,
 }
 
 /// The job's settings file (`ingest.toml`): every key optional, defaults built in.
@@ -74,6 +78,29 @@ pub struct Config {
     /// Memory DuckDB may take for loads and measures before it spills to disk.
     #[serde(default = "default_store_memory")]
     pub store_memory: String,
+    #[serde(default)]
+    pub deliveries: DeliveriesConfig,
+}
+
+/// `[deliveries]` of `ingest.toml`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesConfig {
+    /// Days a kind may go without an accepted delivery before it is flagged.
+    #[serde(default = "default_stale_after_days")]
+    pub stale_after_days: u32,
+}
+
+impl Default for DeliveriesConfig {
+    fn default() -> Self {
+        DeliveriesConfig {
+            stale_after_days: default_stale_after_days(),
+        }
+    }
+}
+
+fn default_stale_after_days() -> u32 {
+    35
 }
 
 fn default_store_memory() -> String {
@@ -125,6 +152,7 @@ impl Options {
             limits: Limits::default(),
             store_memory: default_store_memory(),
             dashboards,
+            stale_after_days: default_stale_after_days(),
         }
     }
 }
@@ -289,6 +317,7 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
 
 fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
     let started = Instant::now();
+    let run_started = Utc::now();
     let layout = Layout::new(&options.data);
     layout.create().map_err(io_err(&options.data))?;
     let _lock = lock(&layout, options.wait)?;
@@ -345,6 +374,10 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
     let (files, unsettled) = take_delivery(&store, &layout, &context, options, &journal, &crashed)?;
     journal.clear().map_err(io_err(&layout.private()))?;
     purge_quarantine(&store, &layout, options.purge_quarantine_after)?;
+    // The deliveries page learns of every file, whatever happens next.
+    if let Err(e) = deliveries::record(&store, &options.data, run_started, &files, options.stale_after_days) {
+        tracing::error!(error = %e, "cannot write DATA/deliveries/; the deliveries page shows the previous run");
+    }
     let accepted = files
         .iter()
         .any(|f| matches!(f.outcome, FileOutcome::Accepted { .. }));

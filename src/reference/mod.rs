@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const PCODES_CSV: &str = include_str!("pcodes.csv");
 const COUNTRIES_CSV: &str = include_str!("countries.csv");
@@ -20,7 +20,7 @@ const SITES_CSV: &str = include_str!("sites.csv");
 const DEPARTURE_CSV: &str = include_str!("departure.csv");
 
 /// A label in both languages of the product.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Label {
     pub fr: String,
     pub en: String,
