@@ -18,7 +18,9 @@
 //!
 //! [`ingest`] runs steps 1–5 as the nightly job (lock, quarantine, publish); [`check`]
 //! runs their checks on files without loading them; [`fixtures`] generates realistic
-//! extracts for demos, tests and benchmarks; [`demo`] does both for `reintegra demo`.
+//! extracts for demos, tests and benchmarks; [`demo`] does both for `reintegra demo`;
+//! [`ops`] backs a data folder up into one archive, restores it, and checks its modes,
+//! owners, secret, snapshot and backup age (`doctor`).
 //!
 //! The serving side — layers that import only downwards
 //! (`server → render → present → snapshot / definitions / domain / reference`, checked
@@ -44,6 +46,7 @@ pub mod extract;
 pub mod fixtures;
 pub mod ingest;
 pub mod measures;
+pub mod ops;
 pub mod pii;
 pub mod present;
 pub mod reference;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reintegra::access::commands::{self, AuditQuery, UsersCommand};
 use reintegra::access::{Revoke, Role};
-use reintegra::{check, demo, fixtures, ingest, server};
+use reintegra::{check, demo, fixtures, ingest, ops, server};
 
 #[derive(Parser)]
 #[command(
@@ -157,6 +157,39 @@ enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+    },
+    /// Write one archive of a data folder (store, secret, disclosure state, accounts and
+    /// audit log, the current snapshot), waiting for a running ingest.
+    Backup {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// The archive file to write (outside the data folder), e.g. /backup/reintegra-2026-12-01.tar.gz.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a data folder from a backup archive (verified whole before anything moves).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// Restore into a folder that is not empty, replacing the files the archive holds.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a data folder's modes, owners, secret, snapshot and backup age (exit 1 on problems).
+    Doctor {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// The user the nightly job runs as (owner of private/).
+        #[arg(long)]
+        job_user: Option<String>,
+        /// The user the server runs as (owner of access/).
+        #[arg(long)]
+        serve_user: Option<String>,
+        /// The group the server reads published/ through.
+        #[arg(long)]
+        serve_group: Option<String>,
     },
     /// Build a snapshot from the bundled fixtures and serve it, in one command.
     Demo {
@@ -432,6 +465,30 @@ fn run(command: Command) -> anyhow::Result<u8> {
                 demo.password
             );
             serve(server::Settings::new(demo.data, dashboards), bind, Some(banner))
+        }
+        Command::Backup { data, out } => {
+            println!("{}", ops::backup(&data, &out)?);
+            Ok(0)
+        }
+        Command::Restore { from, data, force } => {
+            println!("{}", ops::restore(&from, &data, force)?);
+            Ok(0)
+        }
+        Command::Doctor {
+            data,
+            job_user,
+            serve_user,
+            serve_group,
+        } => {
+            let options = ops::DoctorOptions {
+                job_user,
+                serve_user,
+                serve_group,
+                ..ops::DoctorOptions::default()
+            };
+            let report = ops::doctor(&data, &options);
+            println!("{report}");
+            Ok(if report.problems() > 0 { 1 } else { 0 })
         }
         Command::Users { action, data } => {
             let data = data.context("--data (or REINTEGRA_DATA) names the server's data folder")?;
