@@ -41,7 +41,7 @@ const MAX_MANIFEST_BYTES: u64 = 32 << 20;
 /// The record of the latest backup, in the private folder.
 const LAST_BACKUP: &str = "last-backup.json";
 /// The folders of a data folder an archive may hold.
-const AREAS: [&str; 5] = ["private", "access", "published", "status", "reference"];
+const AREAS: [&str; 6] = ["private", "access", "published", "status", "deliveries", "reference"];
 /// Times the files are read again when one changed while it was archived.
 const ATTEMPTS: usize = 3;
 /// Bytes of tar headers and padding allowed per file beyond the declared sizes.
@@ -399,7 +399,7 @@ fn collect(data: &Path) -> Result<Collected, OpsError> {
             None
         }
     };
-    for area in ["access", "status", "reference"] {
+    for area in ["access", "status", "deliveries", "reference"] {
         let dir = data.join(area);
         if dir.is_dir() {
             walk(&dir, area, &mut sources, &mut skipped)?;
@@ -548,6 +548,7 @@ pub fn restore(from: &Path, data: &Path, force: bool) -> Result<RestoreSummary, 
         ("access", 0o700),
         ("published", 0o750),
         ("status", 0o750),
+        ("deliveries", 0o750),
         ("reference", 0o750),
     ] {
         let dir = data.join(area);

@@ -175,6 +175,9 @@ pub fn doctor(data: &Path, options: &DoctorOptions) -> Report {
     check_quarantine(&mut report, data);
     check_published(&mut report, data, options);
     check_current(&mut report, &published, options);
+    for area in ["status", "deliveries"] {
+        check_shared(&mut report, data, area);
+    }
     check_access(&mut report, data, options);
     check_backup(&mut report, data, options);
     report
@@ -344,6 +347,52 @@ fn check_private(report: &mut Report, data: &Path, options: &DoctorOptions, publ
                 ));
             }
         }
+    }
+}
+
+/// A folder the job writes for the servers (`status/`, `deliveries/`): readable by the
+/// group, writable by its owner only, and nothing in it readable by others.
+fn check_shared(report: &mut Report, data: &Path, area: &str) {
+    let dir = data.join(area);
+    let d = shell(&dir);
+    let meta = match fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.is_dir() => meta,
+        Ok(_) => {
+            report.fail(format!("{area}/ is not a folder"), format!("move {d} aside and run the nightly job"));
+            return;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            report.ok(format!("{area}/ is not made yet (the next ingest makes it)"));
+            return;
+        }
+        Err(e) => {
+            report.fail(format!("{area}/ cannot be read ({e})"), "run doctor as the job's user or as root");
+            return;
+        }
+    };
+    let m = mode(&meta);
+    let mut bad_files = 0;
+    let mut stack = vec![dir.clone()];
+    while let Some(next) = stack.pop() {
+        for e in fs::read_dir(&next).into_iter().flatten().flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else if mode(&meta) & 0o007 != 0 || mode(&meta) & 0o040 == 0 {
+                bad_files += 1;
+            }
+        }
+    }
+    if m & 0o050 != 0o050 || m & 0o007 != 0 || bad_files > 0 {
+        report.fail(
+            format!(
+                "{area}/ is {m:04o}{}: the servers' group must read it, nobody else",
+                if bad_files > 0 { format!(" and {bad_files} file(s) in it are not 0640") } else { String::new() }
+            ),
+            format!("chmod -R u=rwX,g=rX,o= {d}"),
+        );
+    } else {
+        report.ok(format!("{area}/ is {m:04o}, readable by the servers' group"));
     }
 }
 

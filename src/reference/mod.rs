@@ -469,6 +469,11 @@ mod tests {
         assert_labelled::<Language>();
         assert_labelled::<Profession>();
         assert_labelled::<Topic>();
+        let kinds = labels().get("kind").expect("[kind] in labels.toml");
+        assert_eq!(kinds.len(), Kind::ALL.len());
+        for kind in Kind::ALL {
+            assert!(kinds.contains_key(kind.name()), "no label for the kind {}", kind.name());
+        }
     }
 
     #[test]

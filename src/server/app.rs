@@ -99,6 +99,9 @@ pub enum Access {
     Measure,
     /// Administrators.
     Admin,
+    /// Programme staff and administrators (internal pages with exact counts); any
+    /// other signed-in role gets 404, as for a page that does not exist.
+    Internal,
 }
 
 /// A route: its path, who may use it, an example path for tests, and its handlers.
@@ -155,6 +158,12 @@ pub fn routes() -> Vec<Route> {
             Access::Admin,
             "/admin/disclosure",
             get(handlers::disclosure::page),
+        ),
+        route(
+            "/deliveries",
+            Access::Internal,
+            "/deliveries",
+            get(handlers::deliveries::page),
         ),
         route("/metrics", Access::Admin, "/metrics", get(handlers::metrics::text)),
         route("/healthz", Access::Open, "/healthz", get(handlers::healthz::status)),

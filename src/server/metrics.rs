@@ -31,6 +31,11 @@ struct SnapshotLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     outcome: &'static str,
 }
@@ -52,6 +57,9 @@ pub struct Metrics {
     snapshot_age: Gauge,
     sessions_alive: Gauge,
     ingest: IngestGauges,
+    delivery_age: Family<KindLabels, Gauge>,
+    delivery_stale: Family<KindLabels, Gauge>,
+    delivery_stale_after: Gauge,
 }
 
 /// What the job's last run said, as gauges (absent until a status file is read).
@@ -90,6 +98,24 @@ impl Metrics {
         let snapshot_age = Gauge::default();
         let sessions_alive = Gauge::default();
         let ingest = IngestGauges::default();
+        let delivery_age = Family::<KindLabels, Gauge>::default();
+        let delivery_stale = Family::<KindLabels, Gauge>::default();
+        let delivery_stale_after = Gauge::default();
+        registry.register(
+            "delivery_age_seconds",
+            "Time since each kind of extract last had an accepted delivery (from DATA/deliveries/)",
+            delivery_age.clone(),
+        );
+        registry.register(
+            "delivery_stale",
+            "1 when a kind of extract has had no accepted delivery for longer than the job's threshold",
+            delivery_stale.clone(),
+        );
+        registry.register(
+            "delivery_stale_after_seconds",
+            "The job's threshold (ingest.toml [deliveries] stale_after_days)",
+            delivery_stale_after.clone(),
+        );
         registry.register(
             "snapshot_refused",
             "1 when CURRENT names a snapshot this server cannot serve (it keeps serving the one it has; see /healthz for why)",
@@ -190,6 +216,9 @@ impl Metrics {
             snapshot_age,
             sessions_alive,
             ingest,
+            delivery_age,
+            delivery_stale,
+            delivery_stale_after,
         }
     }
 
@@ -261,6 +290,24 @@ impl Metrics {
                 .set(status.last_success_at.map_or(0, |t| t.timestamp()));
             self.ingest.last_failed.set(i64::from(status.failed()));
             self.ingest.quarantined.set(status.quarantined as i64);
+        }
+    }
+
+    /// Per kind of extract, the age of its last accepted delivery, read at scrape time.
+    pub fn deliveries(&self, now: chrono::DateTime<chrono::Utc>, deliveries: Option<&crate::status::Deliveries>) {
+        let Some(d) = deliveries else { return };
+        self.delivery_stale_after
+            .set(i64::from(d.stale_after_days) * 86_400);
+        for c in &d.coverage {
+            let kind = KindLabels { kind: c.kind.clone() };
+            if let Some(at) = c.last_accepted_at {
+                self.delivery_age
+                    .get_or_create(&kind)
+                    .set((now - at).num_seconds().max(0));
+            }
+            self.delivery_stale
+                .get_or_create(&kind)
+                .set(i64::from(c.is_stale(now, d.stale_after_days)));
         }
     }
 

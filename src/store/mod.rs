@@ -95,6 +95,11 @@ impl PrivateStore {
             path: path.clone(),
             source,
         })?;
+        // Owner-only whatever the umask (the folder is 0700 too).
+        crate::status::set_mode(&path, 0o600).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
         let store = PrivateStore { conn, path };
         store.create_schema()?;
         Ok(store)
@@ -104,6 +109,11 @@ impl PrivateStore {
     pub fn in_memory() -> Result<Self, StoreError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|source| StoreError::Db {
+            path: path.clone(),
+            source,
+        })?;
+        // Owner-only whatever the umask (the folder is 0700 too).
+        crate::status::set_mode(&path, 0o600).map_err(|source| StoreError::Io {
             path: path.clone(),
             source,
         })?;

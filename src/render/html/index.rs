@@ -25,11 +25,14 @@ pub fn index(page: &Page<'_>) -> Markup {
                 }
             }
         }
-        @if page.viewer.role == Role::Admin {
-            h2 { (page.t("Administration", "Administration")) }
+        @if matches!(page.viewer.role, Role::Programme | Role::Admin) {
+            h2 { (page.t("Suivi du programme", "Programme operations")) }
             ul {
-                li { a href={ "/admin/audit" (lang_query) } { (page.t("Journal d'audit", "Audit log")) } }
-                li { a href={ "/admin/disclosure" (lang_query) } { (page.t("Contrôle de la divulgation", "Disclosure control")) } }
+                li { a href={ "/deliveries" (lang_query) } { (page.t("Livraisons des extraits", "Extract deliveries")) } }
+                @if page.viewer.role == Role::Admin {
+                    li { a href={ "/admin/audit" (lang_query) } { (page.t("Journal d'audit", "Audit log")) } }
+                    li { a href={ "/admin/disclosure" (lang_query) } { (page.t("Contrôle de la divulgation", "Disclosure control")) } }
+                }
             }
         }
     };

@@ -4,10 +4,11 @@
 //!
 //! - `layout`: the frame of every page (header, navigation, footer), and frames kept
 //!   per role and filled per viewer;
-//! - `index`, `dashboard`, `admin`, `login`, `error`: one kind of page each.
+//! - `index`, `dashboard`, `admin`, `deliveries`, `login`, `error`: one kind of page each.
 
 pub mod admin;
 pub mod dashboard;
+pub mod deliveries;
 pub mod error;
 pub mod index;
 pub mod layout;

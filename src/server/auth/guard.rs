@@ -104,6 +104,10 @@ fn decide(
         Access::Open => Decision::Allow,
         Access::Reader => gate(reader),
         Access::Admin => gate(viewer.role == Role::Admin),
+        Access::Internal => match gate(matches!(viewer.role, Role::Programme | Role::Admin)) {
+            Decision::Forbidden => Decision::NotFound,
+            other => other,
+        },
         Access::Dashboard => {
             let Some(index) = param(params, "id")
                 .and_then(|id| shared.dashboards.iter().position(|d| d.id == id))
@@ -159,7 +163,7 @@ fn action_of(access: Access, route: &str) -> &'static str {
     match access {
         _ if route.starts_with("/api/") => "api",
         _ if route.contains("/panels/") || route.ends_with(".pdf") => "export",
-        Access::Admin => "admin",
+        Access::Admin | Access::Internal => "admin",
         _ => "view",
     }
 }

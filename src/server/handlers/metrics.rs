@@ -1,5 +1,5 @@
 //! `GET /metrics` (administrators): the server's figures in the Prometheus text format.
-//! Reads `DATA/status/ingest.json` (a few hundred bytes) at each scrape.
+//! Reads `DATA/status/ingest.json` and `DATA/deliveries/deliveries.json` at each scrape.
 
 use std::sync::Arc;
 
@@ -19,6 +19,8 @@ pub async fn text(State(shared): State<Arc<Shared>>) -> Response {
     shared
         .metrics
         .scrape(now, shared.auth.sessions_alive(now), ingest.as_ref());
+    let deliveries = crate::status::Deliveries::read(&shared.settings.data);
+    shared.metrics.deliveries(chrono::Utc::now(), deliveries.as_ref());
     (
         [(
             header::CONTENT_TYPE,

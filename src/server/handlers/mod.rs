@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod briefing;
 pub mod dashboard;
+pub mod deliveries;
 pub mod disclosure;
 pub mod healthz;
 pub mod index;
