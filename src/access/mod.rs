@@ -42,6 +42,15 @@ impl FileVersion {
     }
 }
 
+/// Opens (or makes, owner-only) a lock file of the access folder.
+pub fn open_lock(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// The access folder of a data folder.
 pub fn dir(data: &Path) -> PathBuf {
     data.join("access")

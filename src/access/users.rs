@@ -226,11 +226,7 @@ impl UsersStore {
     ) -> Result<T, UsersError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock)
+        let lock = crate::access::open_lock(&self.lock)
             .map_err(|e| self.io(e))?;
         lock.lock().map_err(|e| self.io(e))?;
         let mut users = self.load()?;
@@ -399,11 +395,7 @@ impl TokenUses {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir)?;
         }
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock)?;
+        let lock = crate::access::open_lock(&self.lock)?;
         lock.lock()?;
         let mut all = self.load();
         for (id, time) in uses {

@@ -478,6 +478,7 @@ async function main() {
       { name: 'login', path: '/login', dashboard: false, signedOut: true },
       { name: 'index', path: '/', dashboard: false },
       ...DASHBOARDS.map((id) => ({ name: id, path: `/d/${id}`, dashboard: true })),
+      { name: 'deliveries', path: '/deliveries', dashboard: false },
     ];
     for (const target of targets) {
       for (const language of LANGUAGES) {
