@@ -31,6 +31,7 @@ use crate::disclosure::{Disclosure, DisclosureError, Policy, keys::Secret};
 use crate::domain::{Kind, MonthSpan};
 pub use crate::extract::Limits;
 use crate::definitions::{self, DefinitionErrors, Measure};
+use crate::locale::Locale;
 use crate::measures;
 use crate::snapshot::{self, Published, SnapshotError, SnapshotId};
 use crate::store::{PrivateStore, StoreError};
@@ -63,6 +64,9 @@ pub struct Options {
     /// The dashboards the servers will serve: a new snapshot that does not fit them is
     /// not published (`CURRENT` keeps naming the last one). None: not checked.
     pub dashboards: Option<PathBuf>,
+    /// The language of the text report written beside a quarantined file (the JSON
+    /// report carries both). French by default: data officers work in French.
+    pub lang: Locale,
 }
 
 /// The job's settings file (`ingest.toml`): every key optional, defaults built in.
@@ -125,6 +129,7 @@ impl Options {
             limits: Limits::default(),
             store_memory: default_store_memory(),
             dashboards,
+            lang: Locale::default(),
         }
     }
 }
@@ -508,7 +513,7 @@ fn take_delivery(
     let mut positions = Vec::new();
     for (path, fingerprint) in files::fingerprint_all(delivered)? {
         if crashed.iter().any(|m| m.sha256 == fingerprint.sha256) {
-            results.push(Some(files::settle_crashed(store, layout, &path, &fingerprint)?));
+            results.push(Some(files::settle_crashed(store, layout, &path, &fingerprint, options.lang)?));
             continue;
         }
         match store.accepted_load(&fingerprint.sha256)? {
@@ -535,7 +540,7 @@ fn take_delivery(
         .into_iter()
         .zip(positions)
     {
-        results[position] = Some(files::settle(store, layout, read)?);
+        results[position] = Some(files::settle(store, layout, read, options.lang)?);
     }
     let results: Vec<FileResult> = results.into_iter().flatten().collect();
     if !results.is_empty() {
