@@ -5,13 +5,20 @@
 //! files are parsed and their queries run against an empty private store; dashboard
 //! files are checked against the measures they read; the register files of a data
 //! folder (`reference/sites.csv`, `reference/departure.csv`) line by line.
+//!
+//! An extract's verdict and problems are told in the language asked for (French by
+//! default: the data officers who run it before sending a file work in French), each
+//! problem with what to do about it. Definition and register files are for the
+//! programme's technical staff and are checked in English.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::extract::{self, report::format_rows};
+use crate::extract::report::{format_rows, kind_name, place, rows_word};
+use crate::extract::{self, source::Dialect};
+use crate::locale::Locale;
 use crate::measures;
 use crate::definitions::{MeasureInfo, dashboard, measure};
 use crate::reference::Register;
@@ -41,12 +48,14 @@ pub struct Checked {
 }
 
 /// Checks a file, or every file of a folder (not recursing). Dashboard files are
-/// checked against the measures of `queries`, extracts against `register`.
+/// checked against the measures of `queries`, extracts against `register`; an
+/// extract's verdict is told in `lang`.
 pub fn check_path(
     path: &Path,
     today: NaiveDate,
     queries: &Path,
     register: &Register,
+    lang: Locale,
 ) -> std::io::Result<Vec<Checked>> {
     let mut paths = Vec::new();
     if path.is_dir() {
@@ -79,7 +88,7 @@ pub fn check_path(
         } else if is_register_file(&p) {
             out.push(check_register(&p));
         } else {
-            out.push(check_extract(&p, today, register));
+            out.push(check_extract(&p, today, register, lang));
         }
     }
     Ok(out)
@@ -113,55 +122,87 @@ fn check_register(path: &Path) -> Checked {
     }
 }
 
-fn check_extract(path: &Path, today: NaiveDate, register: &Register) -> Checked {
+fn check_extract(path: &Path, today: NaiveDate, register: &Register, lang: Locale) -> Checked {
     let ctx = extract::Context {
         register: std::sync::Arc::new(register.clone()),
         ..extract::Context::new(today)
     };
     let extract = extract::read(path, &ctx, &mut |_, _| {}, &mut |_, _| {});
+    let t = |fr: &'static str, en: &'static str| lang.pick(fr, en);
+    let colon = t(" :", ":");
     let mut text = String::new();
     if extract.is_valid() {
-        let kind = extract.kind.map_or("?", |k| k.name());
+        let kind = extract.kind.map_or("?", |k| kind_name(k, lang));
         let span = extract.span.map(|s| s.to_string()).unwrap_or_default();
-        let dialect = extract.dialect.map(|d| d.to_string()).unwrap_or_default();
+        let dialect = extract.dialect.map(|d| dialect_text(d, lang)).unwrap_or_default();
         let _ = writeln!(
             text,
-            "OK      {}: {kind}, {} rows, months {span} ({dialect})",
+            "OK      {}{colon} {kind}, {}, {} {span} ({dialect})",
             path.display(),
-            extract.rows
+            rows_word(extract.rows, lang),
+            t("mois", "months"),
         );
     } else {
+        let total = extract.problems.total();
         let _ = writeln!(
             text,
-            "INVALID {}: {} problem{}{}",
+            "{} {}{colon} {total} {}{}",
+            t("INVALIDE", "INVALID"),
             path.display(),
-            extract.problems.total(),
-            if extract.problems.total() == 1 {
-                ""
-            } else {
-                "s"
+            match (lang, total) {
+                (Locale::Fr, 1) => "problème",
+                (Locale::Fr, _) => "problèmes",
+                (Locale::En, 1) => "problem",
+                (Locale::En, _) => "problems",
             },
             if extract.problems.has_pii() {
-                " (identifying data: do not send this file)"
+                t(
+                    " (données identifiantes : n'envoyez pas ce fichier)",
+                    " (identifying data: do not send this file)",
+                )
             } else {
                 ""
             }
         );
         for (column, rule, rows) in extract.problems.groups() {
-            let place = column
-                .as_deref()
-                .map_or("file".to_string(), |c| format!("column {c}"));
-            let _ = write!(text, "  {place}: {} — {}", rule.id(), rule.explain());
+            let _ = write!(
+                text,
+                "  {}{colon} {} — {}",
+                place(column.as_deref(), rule, false, lang),
+                rule.id(),
+                rule.explain(lang)
+            );
             if rows.first().is_some_and(|r| r.0 > 0) {
-                let _ = write!(text, "; row {}", format_rows(rows, usize::MAX));
+                let _ = write!(
+                    text,
+                    "{} {} {}",
+                    t(" ;", ";"),
+                    t("ligne", "row"),
+                    format_rows(rows, usize::MAX, lang)
+                );
             }
             text.push('\n');
+            let _ = writeln!(text, "    {} {}", t("à faire :", "what to do:"), rule.fix(lang));
         }
     }
     Checked {
         path: path.to_path_buf(),
         ok: extract.is_valid(),
         text,
+    }
+}
+
+/// How a file is written, in `lang`: `CSV, ';'-separated, Utf8` / `CSV séparé par ';', Utf8`.
+fn dialect_text(dialect: Dialect, lang: Locale) -> String {
+    match (dialect, lang) {
+        (Dialect::Csv { delimiter, encoding }, Locale::Fr) => {
+            let sep = match delimiter {
+                b'\t' => "des tabulations".to_string(),
+                d => format!("'{}'", d as char),
+            };
+            format!("CSV séparé par {sep}, {encoding:?}")
+        }
+        _ => dialect.to_string(),
     }
 }
 

@@ -34,7 +34,9 @@
 //!
 //! Shared by both sides: [`definitions`] (measure headers, dashboards, the programme's
 //! text), [`access`] (accounts, roles, the audit log), [`domain`] and [`reference`]
-//! (parsed types and reference data), [`pii`] (what identifying data looks like).
+//! (parsed types and reference data), [`pii`] (what identifying data looks like),
+//! [`locale`] (French and English: the job's reports to data officers and the
+//! server's pages speak both).
 
 pub mod access;
 pub mod check;
@@ -45,6 +47,7 @@ pub mod domain;
 pub mod extract;
 pub mod fixtures;
 pub mod ingest;
+pub mod locale;
 pub mod measures;
 pub mod ops;
 pub mod pii;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reintegra::access::commands::{self, AuditQuery, UsersCommand};
 use reintegra::access::{Revoke, Role};
+use reintegra::locale::Locale;
 use reintegra::{check, demo, fixtures, ingest, ops, server};
 
 #[derive(Parser)]
@@ -72,6 +73,10 @@ enum Command {
         /// published. Default: `dashboards/` beside the queries folder, when present.
         #[arg(long, env = "REINTEGRA_DASHBOARDS")]
         dashboards: Option<PathBuf>,
+        /// The language of the text report written beside a quarantined file: fr or en
+        /// (the JSON report carries both).
+        #[arg(long, env = "REINTEGRA_LANG", default_value = "fr")]
+        lang: Locale,
     },
     /// Copy the published snapshots of one data folder to another (a replica's), each
     /// snapshot file first and `CURRENT` last, then the job's status; removes snapshots
@@ -110,6 +115,9 @@ enum Command {
         /// are checked against, besides the built-in one.
         #[arg(long, env = "REINTEGRA_DATA")]
         data: Option<PathBuf>,
+        /// The language an extract's problems are told in: fr or en.
+        #[arg(long, default_value = "fr")]
+        lang: Locale,
     },
     /// Serve the dashboards of the published snapshot (read-only).
     Serve {
@@ -341,8 +349,10 @@ fn run(command: Command) -> anyhow::Result<u8> {
             settle,
             config,
             dashboards,
+            lang,
         } => {
             let mut options = ingest::Options::new(inbox, data, queries);
+            options.lang = lang;
             if dashboards.is_some() {
                 options.dashboards = dashboards;
             }
@@ -416,9 +426,10 @@ fn run(command: Command) -> anyhow::Result<u8> {
             path,
             queries,
             data,
+            lang,
         } => {
             let register = check::register(data.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
-            let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register)
+            let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register, lang)
                 .with_context(|| format!("checking {}", path.display()))?;
             let mut ok = true;
             for r in &results {

@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::locale::Locale;
+
 /// What kind of identifying data a column name or a value looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PiiKind {
@@ -22,15 +24,20 @@ pub enum PiiKind {
 }
 
 impl PiiKind {
-    pub fn describe(self) -> &'static str {
+    /// What the data looks like, as a report names it (never the value found).
+    pub fn describe(self, locale: Locale) -> &'static str {
+        let t = |fr: &'static str, en: &'static str| locale.pick(fr, en);
         match self {
-            PiiKind::Name => "a person's name",
-            PiiKind::Phone => "a phone number",
-            PiiKind::Email => "an e-mail address",
-            PiiKind::Address => "a postal address",
-            PiiKind::IdNumber => "an identity, passport or other ID number",
-            PiiKind::Location => "GPS coordinates",
-            PiiKind::DateOfBirth => "an exact date of birth",
+            PiiKind::Name => t("le nom d'une personne", "a person's name"),
+            PiiKind::Phone => t("un numéro de téléphone", "a phone number"),
+            PiiKind::Email => t("une adresse e-mail", "an e-mail address"),
+            PiiKind::Address => t("une adresse postale", "a postal address"),
+            PiiKind::IdNumber => t(
+                "un numéro de carte d'identité, de passeport ou d'une autre pièce",
+                "an identity, passport or other ID number",
+            ),
+            PiiKind::Location => t("des coordonnées GPS", "GPS coordinates"),
+            PiiKind::DateOfBirth => t("une date de naissance exacte", "an exact date of birth"),
         }
     }
 }

@@ -161,6 +161,7 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
                     // The example measure is on the overview, open to every role.
                     Access::Open | Access::Reader | Access::Measure => true,
                     Access::Admin => *role == Role::Admin,
+                    Access::Internal => matches!(role, Role::Programme | Role::Admin),
                     Access::Dashboard => dashboard.unwrap().allows(*role),
                 };
                 if allowed {
@@ -168,6 +169,9 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
                         status < 400 || route.path == "/logout",
                         "{path} as {role:?}: {status}"
                     );
+                } else if route.access == Access::Internal {
+                    // Internal pages do not exist for other roles.
+                    assert_eq!(status, 404, "{path} as {role:?}");
                 } else {
                     assert_eq!(status, 403, "{path} as {role:?}");
                 }

@@ -7,7 +7,9 @@
 //! - the job side (`extract`, `store`, `measures`, `disclosure`, `ingest`) imports
 //!   nothing from `present`, `render` or `server`, and the serving side nothing from
 //!   the job side (nor DuckDB: it reads snapshots through `snapshot`);
-//! - `snapshot` depends on `definitions`, not on `measures`; `definitions` on neither.
+//! - `snapshot` depends on `definitions`, not on `measures`; `definitions` on neither;
+//! - the foundation modules (`definitions`, `domain`, `reference`, `access`, `pii`,
+//!   `status`, `locale`) import neither side, nor `snapshot`.
 //!
 //! A failure names the file, the line and the forbidden import.
 
@@ -68,9 +70,9 @@ fn rules(module: &[String]) -> Vec<(String, &'static str)> {
             forbid(JOB, "snapshot depends on definitions, not on the job's modules");
             forbid(SERVING, "snapshot is below the serving side");
         }
-        "definitions" | "domain" | "reference" | "access" | "pii" | "status" => {
-            forbid(JOB, "definitions, domain, reference, access, pii and status are below the job side");
-            forbid(SERVING, "definitions, domain, reference, access, pii and status are below the serving side");
+        "definitions" | "domain" | "reference" | "access" | "pii" | "status" | "locale" => {
+            forbid(JOB, "definitions, domain, reference, access, pii, status and locale are below the job side");
+            forbid(SERVING, "definitions, domain, reference, access, pii, status and locale are below the serving side");
             if top != "snapshot" {
                 out.push(("snapshot".into(), "snapshot depends on these, not the reverse"));
             }
@@ -277,6 +279,8 @@ fn the_checker_catches_every_kind_of_forbidden_import() {
         ("disclosure::grid", "pub use crate::server::Settings;"),
         ("check", "use crate::server::routes;"),
         ("reference", "        .any(|n| crate::extract::pii::value_kind(n).is_some())"),
+        ("locale", "use crate::present::i18n::format_number;"),
+        ("locale", "use crate::extract::report::Rule;"),
     ];
     for (m, text) in bad {
         let found = violations("x.rs", &module(m), text);
@@ -288,6 +292,8 @@ fn the_checker_catches_every_kind_of_forbidden_import() {
         ("present::panels", "use crate::snapshot::Snapshot;\nuse crate::definitions::{Panel, dimension::SITE};"),
         ("snapshot::read", "use crate::definitions::MeasureInfo;"),
         ("main", "use reintegra::server;"),
+        ("extract::report", "use crate::locale::Locale;"),
+        ("present::i18n", "pub use crate::locale::Locale;"),
         ("present::panels", "// use crate::server::state::Shared;"),
     ];
     for (m, text) in fine {

@@ -82,7 +82,9 @@ fn an_endless_quoted_field_is_refused_at_the_record_limit() {
     text.extend(std::iter::repeat_n(b'x', 60 << 20));
     text.extend_from_slice(b"\n");
     ws.deliver("retours-quote.csv", &text);
-    let summary = ws.ingest();
+    let mut options = ws.options();
+    options.lang = reintegra::locale::Locale::En;
+    let summary = reintegra::ingest::run(&options).unwrap();
     assert!(matches!(outcome(&summary, "retours-quote.csv"), FileOutcome::Rejected { .. }));
     let report = std::fs::read_to_string(ws.quarantine().join("retours-quote.csv.report.txt")).unwrap();
     assert!(report.contains("limit-record-bytes") && report.contains("max_record_bytes"), "{report}");
@@ -164,7 +166,7 @@ fn a_file_a_dead_run_was_reading_is_quarantined_and_the_rest_loads() {
         format!("{{\"sha256\":\"{sha}\",\"name\":\"returns.csv\"}}\n"),
     )
     .unwrap();
-    let out = ws.ingest_binary();
+    let out = ws.ingest_binary_with(&["--lang", "en"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert_eq!(rejected_rules(&ws, "returns.csv"), ["crashed-reader"]);
     let report = std::fs::read_to_string(ws.quarantine().join("returns.csv.report.txt")).unwrap();
@@ -431,8 +433,10 @@ fn read_any(path: &std::path::Path, limits: &reintegra::extract::Limits) {
         assert!(extract.problems.total() > 0);
     }
     // Reports name rules, rows and columns only.
-    let report = extract.report().to_text();
+    let report = extract.report().to_text(reintegra::locale::Locale::En);
     assert!(report.contains("reintegra extract report"));
+    let rapport = extract.report().to_text(reintegra::locale::Locale::Fr);
+    assert!(rapport.contains("reintegra : rapport"));
 }
 
 #[test]

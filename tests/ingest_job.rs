@@ -60,7 +60,7 @@ fn quarantine_leaves_the_published_snapshot_byte_identical() {
         "retours_correction.csv",
         to_csv(&header, &rows, b',', false).as_bytes(),
     );
-    let out = ws.ingest_binary();
+    let out = ws.ingest_binary_with(&["--lang", "en"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert_eq!(
         ws.published_bytes(),
@@ -85,7 +85,7 @@ fn a_bad_file_does_not_stop_good_files_of_the_same_run() {
         "campagnes_bad.csv",
         b"event_ref;event_date\nE1;2019-05-01\n",
     );
-    let out = ws.ingest_binary();
+    let out = ws.ingest_binary_with(&["--lang", "en"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let total = ws.snapshot_number("SELECT value FROM cells_returns WHERE breakdown = ''");
     assert!(total > 11_000.0);
@@ -317,7 +317,7 @@ fn check_lists_every_problem_without_loading() {
         to_csv(&header, &rows, b',', false),
     )
     .unwrap();
-    let out = reintegra(&["check", dir.path().join("returns.csv").to_str().unwrap()]);
+    let out = reintegra(&["check", "--lang", "en", dir.path().join("returns.csv").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let printed = text(&out);
     assert!(printed.contains("column sex: unknown-code"), "{printed}");
@@ -345,7 +345,7 @@ fn a_site_outside_the_register_or_its_cercle_is_refused_and_never_quoted() {
     let i = rows.iter().position(|r| r[cercle] != "ML0105").unwrap();
     rows[i][site] = "ML0105-01".into();
     ws.deliver("seances.csv", to_csv(&header, &rows, b',', false).as_bytes());
-    let out = ws.ingest_binary();
+    let out = ws.ingest_binary_with(&["--lang", "en"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let report = std::fs::read_to_string(ws.quarantine().join("seances.csv.report.txt")).unwrap();
     assert!(report.contains("column site: unknown-site"), "{report}");

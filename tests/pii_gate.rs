@@ -13,7 +13,8 @@ fn ingest_alone(
 ) -> (Workspace, std::process::Output, String, serde_json::Value) {
     let ws = Workspace::new();
     ws.deliver(name, text.as_bytes());
-    let out = ws.ingest_binary();
+    // The English report: what these tests look for is English (`phone`, `1 row: 6`).
+    let out = ws.ingest_binary_with(&["--lang", "en"]);
     assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
     let report = std::fs::read_to_string(ws.quarantine().join(format!("{name}.report.txt")))
         .expect("a text report beside the quarantined file");

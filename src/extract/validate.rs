@@ -838,7 +838,11 @@ mod tests {
             rows_read: 0,
             problems,
         };
-        let text = report.to_text() + &report.to_json().to_string();
+        let text = crate::locale::Locale::ALL
+            .iter()
+            .map(|l| report.to_text(*l))
+            .collect::<String>()
+            + &report.to_json().to_string();
         for value in ["P-0042", "Awa", "Traor", "76 42", "2019-05-14", "DZA"] {
             assert!(!text.contains(value), "{value} in {text}");
         }

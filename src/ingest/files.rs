@@ -19,6 +19,7 @@ use crate::domain::Kind;
 use crate::extract::report::{Problems, Report, Rule};
 use crate::extract::source::{self, Fingerprint};
 use crate::extract::{self, Extract, RowBuf};
+use crate::locale::Locale;
 use crate::store::{Outcome as LoadOutcome, PrivateStore};
 
 /// Runs `f` over `items` on up to one thread per core; results keep the input order.
@@ -193,6 +194,7 @@ pub(super) fn settle(
     store: &PrivateStore,
     layout: &Layout,
     read: Read,
+    lang: Locale,
 ) -> Result<FileResult, IngestError> {
     let Read {
         path,
@@ -225,7 +227,7 @@ pub(super) fn settle(
     }
     let _ = std::fs::remove_file(&staged);
     let report_path = layout
-        .quarantine(&path, &extract.report())
+        .quarantine(&path, &extract.report(), lang)
         .map_err(io_err(&path))?;
     let problems = extract.problems.total();
     let pii = extract.problems.has_pii();
@@ -258,6 +260,7 @@ pub(super) fn settle_crashed(
     layout: &Layout,
     path: &Path,
     fingerprint: &Fingerprint,
+    lang: Locale,
 ) -> Result<FileResult, IngestError> {
     let name = file_name(path);
     let kind = crate::domain::Kind::from_file_name(&name);
@@ -269,7 +272,7 @@ pub(super) fn settle_crashed(
         rows_read: 0,
         problems,
     };
-    let report_path = layout.quarantine(path, &report).map_err(io_err(path))?;
+    let report_path = layout.quarantine(path, &report, lang).map_err(io_err(path))?;
     store.record_unloaded(
         &name,
         &fingerprint.sha256,

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use crate::extract::{self, report::Report};
+use crate::locale::Locale;
 
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -93,9 +94,10 @@ impl Layout {
         Ok(target)
     }
 
-    /// Moves a rejected file into quarantine and writes its reports beside it.
+    /// Moves a rejected file into quarantine and writes its reports beside it: the text
+    /// report in `lang` (the deployment's language), the JSON report in both.
     /// Returns the path of the text report.
-    pub fn quarantine(&self, path: &Path, report: &Report) -> io::Result<PathBuf> {
+    pub fn quarantine(&self, path: &Path, report: &Report, lang: Locale) -> io::Result<PathBuf> {
         let name = path
             .file_name()
             .unwrap_or_default()
@@ -118,7 +120,7 @@ impl Layout {
         let json = self
             .quarantine_dir()
             .join(format!("{target_name}.report.json"));
-        write_private(&text, report.to_text().as_bytes())?;
+        write_private(&text, report.to_text(lang).as_bytes())?;
         write_private(
             &json,
             (serde_json::to_string_pretty(&report.to_json())? + "\n").as_bytes(),

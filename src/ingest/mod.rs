@@ -32,6 +32,7 @@ use crate::disclosure::{Disclosure, DisclosureError, Policy, keys::Secret};
 use crate::domain::{Kind, MonthSpan};
 pub use crate::extract::Limits;
 use crate::definitions::{self, DefinitionErrors, Measure};
+use crate::locale::Locale;
 use crate::measures;
 use crate::snapshot::{self, Published, SnapshotError, SnapshotId};
 use crate::store::{PrivateStore, StoreError};
@@ -67,6 +68,9 @@ pub struct Options {
     /// A kind with no accepted delivery for longer than this is flagged on the
     /// deliveries page and in `/metrics`.
     pub stale_after_days: u32,
+    /// The language of the text report written beside a quarantined file (the JSON
+    /// report carries both). French by default: data officers work in French.
+    pub lang: Locale,
 }
 
 /// The job's settings file (`ingest.toml`): every key optional, defaults built in.
@@ -153,6 +157,7 @@ impl Options {
             store_memory: default_store_memory(),
             dashboards,
             stale_after_days: default_stale_after_days(),
+            lang: Locale::default(),
         }
     }
 }
@@ -541,7 +546,7 @@ fn take_delivery(
     let mut positions = Vec::new();
     for (path, fingerprint) in files::fingerprint_all(delivered)? {
         if crashed.iter().any(|m| m.sha256 == fingerprint.sha256) {
-            results.push(Some(files::settle_crashed(store, layout, &path, &fingerprint)?));
+            results.push(Some(files::settle_crashed(store, layout, &path, &fingerprint, options.lang)?));
             continue;
         }
         match store.accepted_load(&fingerprint.sha256)? {
@@ -568,7 +573,7 @@ fn take_delivery(
         .into_iter()
         .zip(positions)
     {
-        results[position] = Some(files::settle(store, layout, read)?);
+        results[position] = Some(files::settle(store, layout, read, options.lang)?);
     }
     let results: Vec<FileResult> = results.into_iter().flatten().collect();
     if !results.is_empty() {

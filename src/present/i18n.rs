@@ -1,66 +1,10 @@
 //! Languages of the interface (French by default, English) and locale formatting of
-//! numbers and dates.
+//! numbers and dates. The language itself, [`Locale`], is a shared type
+//! (`crate::locale`), re-exported here.
 
 use chrono::{Datelike, NaiveDate};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Locale {
-    #[default]
-    Fr,
-    En,
-}
-
-impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::Fr, Locale::En];
-
-    pub fn parse(raw: &str) -> Option<Locale> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "fr" => Some(Locale::Fr),
-            "en" => Some(Locale::En),
-            _ => None,
-        }
-    }
-
-    /// The language tag, as in `<html lang>` and `?lang=`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Locale::Fr => "fr",
-            Locale::En => "en",
-        }
-    }
-
-    /// Picks the text for this locale.
-    pub fn pick<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Locale::Fr => fr,
-            Locale::En => en,
-        }
-    }
-
-    /// The first supported language of an `Accept-Language` header, by quality.
-    pub fn from_accept_language(header: &str) -> Option<Locale> {
-        let mut best: Option<(f32, Locale)> = None;
-        for part in header.split(',') {
-            let mut pieces = part.split(';');
-            let tag = pieces.next().unwrap_or("").trim();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let primary = tag.split('-').next().unwrap_or("");
-            if let Some(locale) = Locale::parse(primary)
-                && q > 0.0
-                && best.is_none_or(|(bq, _)| q > bq)
-            {
-                best = Some((q, locale));
-            }
-        }
-        best.map(|(_, l)| l)
-    }
-}
+pub use crate::locale::Locale;
 
 /// Formats a number with the locale's digit grouping: `11 505` (narrow no-break space)
 /// or `11,505`; `decimals` digits after the separator (`72,5` / `72.5`).
@@ -198,18 +142,5 @@ mod tests {
         assert_eq!(format_month_short("2019-05", Locale::Fr), "mai 19");
         assert_eq!(format_month_short("2019-11", Locale::Fr), "nov. 19");
         assert_eq!(format_month_short("2019-02", Locale::En), "Feb 19");
-    }
-
-    #[test]
-    fn accept_language_picks_the_best_supported_language() {
-        assert_eq!(
-            Locale::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"),
-            Some(Locale::En)
-        );
-        assert_eq!(
-            Locale::from_accept_language("de-DE,fr;q=0.5,en;q=0.4"),
-            Some(Locale::Fr)
-        );
-        assert_eq!(Locale::from_accept_language("de"), None);
     }
 }

@@ -76,17 +76,25 @@ impl Workspace {
 
     /// Runs the real binary's `ingest`.
     pub fn ingest_binary(&self) -> Output {
-        reintegra(&[
+        self.ingest_binary_with(&[])
+    }
+
+    /// Runs the real binary's `ingest` with more arguments (e.g. `--lang en`).
+    pub fn ingest_binary_with(&self, extra: &[&str]) -> Output {
+        let (inbox, data, queries, policy) = (self.inbox(), self.data(), queries(), policy());
+        let mut args = vec![
             "ingest",
             "--inbox",
-            self.inbox().to_str().unwrap(),
+            inbox.to_str().unwrap(),
             "--data",
-            self.data().to_str().unwrap(),
+            data.to_str().unwrap(),
             "--queries",
-            queries().to_str().unwrap(),
+            queries.to_str().unwrap(),
             "--policy",
-            policy().to_str().unwrap(),
-        ])
+            policy.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        reintegra(&args)
     }
 
     /// The bytes of CURRENT and of the snapshot it names.
