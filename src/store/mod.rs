@@ -112,11 +112,6 @@ impl PrivateStore {
             path: path.clone(),
             source,
         })?;
-        // Owner-only whatever the umask (the folder is 0700 too).
-        crate::status::set_mode(&path, 0o600).map_err(|source| StoreError::Io {
-            path: path.clone(),
-            source,
-        })?;
         let store = PrivateStore { conn, path };
         store.create_schema()?;
         Ok(store)
