@@ -33,7 +33,7 @@
 //! - [`server`]: routes, access, caching, responses.
 //!
 //! Shared by both sides: [`definitions`] (measure headers, dashboards, the programme's
-//! text), [`access`] (accounts, roles, the audit log), [`domain`] and [`reference`]
+//! text, the notes programme leads write about figures), [`access`] (accounts, roles, the audit log), [`domain`] and [`reference`]
 //! (parsed types and reference data), [`pii`] (what identifying data looks like).
 
 pub mod access;
