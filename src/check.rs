@@ -4,11 +4,13 @@
 //! Extract files are checked against the contract and the PII gate; `*.sql` measure
 //! files are parsed and their queries run against an empty private store; dashboard
 //! files are checked against the measures they read; the register files of a data
-//! folder (`reference/sites.csv`, `reference/departure.csv`) line by line.
+//! folder (`reference/sites.csv`, `reference/departure.csv`) line by line; notes
+//! (`DATA/notes/`, a folder or one of its files) against the dashboards and the PII
+//! gate of notes.
 //!
 //! An extract's verdict and problems are told in the language asked for (French by
 //! default: the data officers who run it before sending a file work in French), each
-//! problem with what to do about it. Definition and register files are for the
+//! problem with what to do about it. Definition, notes and register files are for the
 //! programme's technical staff and are checked in English.
 
 use std::fmt::Write as _;
@@ -20,7 +22,7 @@ use crate::extract::report::{format_rows, kind_name, place, rows_word};
 use crate::extract::{self, source::Dialect};
 use crate::locale::Locale;
 use crate::measures;
-use crate::definitions::{MeasureInfo, dashboard, measure};
+use crate::definitions::{DefinitionError, MeasureInfo, dashboard, measure, notes};
 use crate::reference::Register;
 use crate::store::PrivateStore;
 
@@ -92,6 +94,96 @@ pub fn check_path(
         }
     }
     Ok(out)
+}
+
+/// Whether `path` holds notes: a folder named `notes`, a file inside one, or a
+/// `*.toml` file of `[[note]]` tables.
+pub fn is_notes(path: &Path) -> bool {
+    let named = |p: &Path| p.file_name().is_some_and(|n| n == notes::DIR);
+    if path.is_dir() {
+        return named(path);
+    }
+    if path.parent().is_some_and(named) {
+        return true;
+    }
+    path.extension().is_some_and(|e| e == "toml")
+        && std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .is_some_and(|t| t.contains_key("note") && !t.contains_key("panels"))
+}
+
+/// Checks a notes folder (every `*.toml`, with its `names.txt`) or one notes file
+/// against the dashboards of `dashboards`: one verdict per file read, each problem
+/// with its line (never the text).
+pub fn check_notes(path: &Path, dashboards: &Path) -> std::io::Result<Vec<Checked>> {
+    if !path.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} does not exist", path.display()),
+        ));
+    }
+    let dashboards = match dashboard::load_dir(dashboards) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(vec![Checked {
+                path: path.to_path_buf(),
+                ok: false,
+                text: format!(
+                    "INVALID {}: the dashboards notes are checked against are invalid:\n{e}\n",
+                    path.display()
+                ),
+            }]);
+        }
+    };
+    let loaded = if path.is_dir() {
+        notes::load_dir(path, &dashboards)
+    } else if path.file_name().is_some_and(|n| n == notes::NAMES_FILE) {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let (_, problems) = notes::NamePatterns::for_folder(dir);
+        notes::Loaded {
+            problems,
+            files: vec![path.to_path_buf()],
+            ..Default::default()
+        }
+    } else {
+        notes::load_file(path, &dashboards)
+    };
+    let mut files = loaded.files.clone();
+    for p in &loaded.problems {
+        if !files.contains(&p.file) {
+            files.push(p.file.clone());
+        }
+    }
+    Ok(files
+        .into_iter()
+        .map(|file| {
+            let problems: Vec<&DefinitionError> =
+                loaded.problems.iter().filter(|p| p.file == file).collect();
+            let mut text = if problems.is_empty() {
+                if file.file_name().is_some_and(|n| n == notes::NAMES_FILE) {
+                    format!("OK      {}: list of names\n", file.display())
+                } else {
+                    let count = loaded.notes.all().iter().filter(|n| n.file == file).count();
+                    format!(
+                        "OK      {}: {count} note{}\n",
+                        file.display(),
+                        if count == 1 { "" } else { "s" }
+                    )
+                }
+            } else {
+                format!("INVALID {}: {} problem(s)\n", file.display(), problems.len())
+            };
+            for p in &problems {
+                let _ = writeln!(text, "  line {}: {}", p.line, p.message);
+            }
+            Checked {
+                path: file,
+                ok: problems.is_empty(),
+                text,
+            }
+        })
+        .collect())
 }
 
 /// `reference/sites.csv` or `reference/departure.csv` of a data folder.

@@ -33,10 +33,10 @@
 //! - [`server`]: routes, access, caching, responses.
 //!
 //! Shared by both sides: [`definitions`] (measure headers, dashboards, the programme's
-//! text), [`access`] (accounts, roles, the audit log), [`domain`] and [`reference`]
-//! (parsed types and reference data), [`pii`] (what identifying data looks like),
-//! [`locale`] (French and English: the job's reports to data officers and the
-//! server's pages speak both).
+//! text, the notes programme leads write about figures), [`access`] (accounts, roles,
+//! the audit log), [`domain`] and [`reference`] (parsed types and reference data),
+//! [`pii`] (what identifying data looks like), [`locale`] (French and English: the
+//! job's reports to data officers and the server's pages speak both).
 
 pub mod access;
 pub mod check;

@@ -104,13 +104,16 @@ enum Command {
         #[arg(long)]
         confirm_new_secret: bool,
     },
-    /// Check extract files, measure files (*.sql) or dashboard files (*.toml) — or a
-    /// folder of them — without loading anything.
+    /// Check extract files, measure files (*.sql), dashboard files (*.toml) or notes
+    /// (DATA/notes, or a file of it) — or a folder of them — without loading anything.
     Check {
         path: PathBuf,
         /// The measures dashboards are checked against.
         #[arg(long, default_value = "queries")]
         queries: PathBuf,
+        /// The dashboards notes are checked against.
+        #[arg(long, default_value = "dashboards")]
+        dashboards: PathBuf,
         /// A data folder whose register (reference/sites.csv, departure.csv) extracts
         /// are checked against, besides the built-in one.
         #[arg(long, env = "REINTEGRA_DATA")]
@@ -425,12 +428,17 @@ fn run(command: Command) -> anyhow::Result<u8> {
         Command::Check {
             path,
             queries,
+            dashboards,
             data,
             lang,
         } => {
-            let register = check::register(data.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
-            let results = check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register, lang)
-                .with_context(|| format!("checking {}", path.display()))?;
+            let results = if check::is_notes(&path) {
+                check::check_notes(&path, &dashboards)
+            } else {
+                let register = check::register(data.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+                check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register, lang)
+            }
+            .with_context(|| format!("checking {}", path.display()))?;
             let mut ok = true;
             for r in &results {
                 print!("{}", r.text);

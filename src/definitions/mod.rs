@@ -1,6 +1,7 @@
 //! definitions: what the project's own files declare — measures (`queries/*.sql`
 //! headers), dashboards (`dashboards/*.toml`), the programme's text
-//! (`dashboards/_programme.toml`) and the dimension names they share — parsed and
+//! (`dashboards/_programme.toml`), the dimension names they share, and the notes
+//! programme leads write to explain figures (`DATA/notes/*.toml`) — parsed and
 //! checked, with problems located by file and line.
 //!
 //! Both sides read definitions: the job computes the measures they declare, the server
@@ -9,6 +10,7 @@
 pub mod dashboard;
 pub mod dimension;
 pub mod measure;
+pub mod notes;
 pub mod programme;
 
 use std::fmt;
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 
 pub use dashboard::{Dashboard, Indicator, Panel, PanelKind, Sort, Target};
 pub use measure::{Measure, MeasureInfo, MonthRange, Sensitivity, Statistic};
+pub use notes::{Note, Notes, When};
 pub use programme::Programme;
 
 /// A problem in a definition file, located by file and line.

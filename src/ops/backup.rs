@@ -41,7 +41,7 @@ const MAX_MANIFEST_BYTES: u64 = 32 << 20;
 /// The record of the latest backup, in the private folder.
 const LAST_BACKUP: &str = "last-backup.json";
 /// The folders of a data folder an archive may hold.
-const AREAS: [&str; 6] = ["private", "access", "published", "status", "deliveries", "reference"];
+const AREAS: [&str; 7] = ["private", "access", "published", "status", "deliveries", "reference", "notes"];
 /// Times the files are read again when one changed while it was archived.
 const ATTEMPTS: usize = 3;
 /// Bytes of tar headers and padding allowed per file beyond the declared sizes.
@@ -399,7 +399,7 @@ fn collect(data: &Path) -> Result<Collected, OpsError> {
             None
         }
     };
-    for area in ["access", "status", "deliveries", "reference"] {
+    for area in ["access", "status", "deliveries", "reference", "notes"] {
         let dir = data.join(area);
         if dir.is_dir() {
             walk(&dir, area, &mut sources, &mut skipped)?;
@@ -550,6 +550,7 @@ pub fn restore(from: &Path, data: &Path, force: bool) -> Result<RestoreSummary, 
         ("status", 0o750),
         ("deliveries", 0o750),
         ("reference", 0o750),
+        ("notes", 0o750),
     ] {
         let dir = data.join(area);
         if dir.is_dir() {

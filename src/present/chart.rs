@@ -2,7 +2,7 @@
 //! in one language. Pages, image exports and the briefing pack all draw panels here, so
 //! a panel looks the same wherever it is read.
 
-use super::charts::{self, Chart, ChartKind, Point, Series, Target};
+use super::charts::{self, Chart, ChartKind, Mark, Point, Series, Target};
 use super::i18n::Locale;
 use super::labels;
 use super::map::{self, MapChart, RegionValue};
@@ -67,11 +67,19 @@ pub fn chart_of(locale: Locale, threshold: u32, p: &Panel, figures: &Figures, un
         suppressed_label: format!("<{threshold}"),
         locale: l,
         width: CHART_WIDTH,
+        marks: Vec::new(),
     }
 }
 
-/// The SVG of a chart panel (map or chart), as the page inlines it.
-pub fn panel_svg(snapshot: &Snapshot, locale: Locale, p: &Panel, figures: &Figures) -> String {
+/// The SVG of a chart panel (map or chart), as the page inlines it, with `marks` for
+/// the notes listed under it (line charts only; exports pass none).
+pub fn panel_svg(
+    snapshot: &Snapshot,
+    locale: Locale,
+    p: &Panel,
+    figures: &Figures,
+    marks: &[Mark],
+) -> String {
     let l = locale;
     let unit = p
         .measure
@@ -104,6 +112,14 @@ pub fn panel_svg(snapshot: &Snapshot, locale: Locale, p: &Panel, figures: &Figur
     }
     let mut chart = chart_of(l, snapshot.threshold(), p, figures, &unit);
     chart.id = format!("c-{}", p.id);
+    if !marks.is_empty() {
+        chart.marks = marks.to_vec();
+        chart.description.push(' ');
+        chart.description.push_str(l.pick(
+            "Les repères numérotés renvoient aux notes sous le graphique.",
+            "Numbered marks refer to the notes under the chart.",
+        ));
+    }
     charts::render(&chart).unwrap_or_default()
 }
 

@@ -5,6 +5,7 @@
 //!   which published cells it selects (`resolve`);
 //! - `panels`: a panel's figures — categories × series, labelled, in order;
 //! - `chart`: a panel as a drawing (`charts/` for bars, lines and pyramids, `map`);
+//! - `notes`: the notes programme leads wrote, as chart marks and as a list;
 //! - `labels`, `i18n`, `text`: names from reference data, French and English
 //!   formatting, words around figures;
 //! - `problem`: what can be wrong with a request, told in both languages.
@@ -17,6 +18,7 @@ pub mod filters;
 pub mod i18n;
 pub mod labels;
 pub mod map;
+pub mod notes;
 pub mod panels;
 pub mod problem;
 pub mod text;

@@ -3,7 +3,8 @@
 //! code set of the extract contract; and the register of the programme's sites and of
 //! the countries of departure it reports on, which the data owner extends without a
 //! rebuild (`DATA/reference/sites.csv`, `DATA/reference/departure.csv`, checked by
-//! `reintegra check`).
+//! `reintegra check`); and the built-in list of names notes may not contain
+//! (`name-patterns.txt`).
 //!
 //! Every label a page shows comes from here: never from an extract.
 
@@ -18,6 +19,9 @@ const LABELS_TOML: &str = include_str!("labels.toml");
 const DIMENSIONS_TOML: &str = include_str!("dimensions.toml");
 const SITES_CSV: &str = include_str!("sites.csv");
 const DEPARTURE_CSV: &str = include_str!("departure.csv");
+/// Names no note may contain when `DATA/notes/names.txt` does not exist (see
+/// `definitions::notes`).
+pub const NAME_PATTERNS: &str = include_str!("name-patterns.txt");
 
 /// A label in both languages of the product.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]

@@ -4,13 +4,16 @@
 //! rendering from the key alone (with the snapshot and the definitions), so two
 //! requests can share bytes only when nothing that shapes them differs. A dashboard's
 //! content has no role in its key, and cannot see one; its frame, which names the
-//! dashboards a role may open, has the role in its key.
+//! dashboards a role may open, has the role in its key. The notes, which change while
+//! the server runs, are in the content's key itself (`NotesShown`, compared by their
+//! version): a changed note makes a new key, never a stale page.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::access::{Role, Viewer};
-use crate::definitions::{Dashboard, Programme};
+use crate::definitions::{Dashboard, Notes, Programme};
 use crate::present::filters::{Filters, Options};
 use crate::present::i18n::Locale;
 use crate::render::exports::{self, ExportError, Format, briefing};
@@ -18,15 +21,36 @@ use crate::render::html::dashboard::{Content, dashboard_main};
 use crate::render::html::{Page, layout};
 use crate::snapshot::Snapshot;
 
+/// The notes a rendering shows. Keys are equal, and hash alike, when the notes'
+/// versions are: the same notes (`Notes::version` digests every one).
+#[derive(Debug, Clone)]
+pub struct NotesShown(pub Arc<Notes>);
+
+impl PartialEq for NotesShown {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.version() == other.0.version()
+    }
+}
+
+impl Eq for NotesShown {}
+
+impl Hash for NotesShown {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.version().hash(state);
+    }
+}
+
 /// A rendering kept per snapshot. Dashboards and panels are indexes into the
 /// definitions the server loaded (they do not change while it runs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Kept {
-    /// A dashboard's content under its filters: the same for every viewer.
+    /// A dashboard's content under its filters, with the notes loaded when it was
+    /// asked for: the same for every viewer.
     Content {
         dashboard: usize,
         locale: Locale,
         filters: Filters,
+        notes: NotesShown,
     },
     /// A dashboard page's frame for a role: the navigation lists the dashboards the
     /// role opens; whether a name and a sign-out form show (filled in per viewer).
@@ -78,10 +102,15 @@ impl Kept {
                 dashboard,
                 locale,
                 filters,
+                ref notes,
             } => {
                 let d = &from.dashboards[dashboard];
                 let options = from.options.get(&d.id).cloned().unwrap_or_default();
-                let content = Content { snapshot, locale };
+                let content = Content {
+                    snapshot,
+                    notes: &notes.0,
+                    locale,
+                };
                 Ok(dashboard_main(&content, d, &filters, &options)
                     .into_string()
                     .into_bytes())

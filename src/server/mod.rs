@@ -14,8 +14,9 @@
 //! - `handlers/`: one file per route;
 //! - `kept`: renderings kept per snapshot, keyed by everything they depend on;
 //! - `responses`: ETags, caching headers, attachments; `error`: problems as responses;
-//! - `state`: the settings, the definitions and the snapshot served (swapped when a
-//!   new one is published); `metrics`: the Prometheus figures.
+//! - `state`: the settings, the definitions, the snapshot served (swapped when a
+//!   new one is published) and the notes (read again when their files change);
+//!   `metrics`: the Prometheus figures.
 
 pub mod app;
 pub mod auth;

@@ -1,13 +1,14 @@
 //! The server's state: the dashboards, the snapshot being served (swapped atomically
-//! when `CURRENT` changes) and, per snapshot, a cache of rendered pages and exports.
+//! when `CURRENT` changes), the notes of `DATA/notes/` (read again when its files
+//! change) and, per snapshot, a cache of rendered pages and exports.
 //!
 //! A request holds an `Arc` of the snapshot it started with, so a switch never fails a
 //! request in flight; the old snapshot is dropped when its last request ends.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 
@@ -15,7 +16,7 @@ use super::auth::{Auth, AuthSettings, TrustedProxies, sessions::SessionError};
 use super::kept::{Kept, Sources};
 use super::metrics::Metrics;
 use crate::access::Role;
-use crate::definitions::{Dashboard, DefinitionErrors, Programme, dashboard};
+use crate::definitions::{Dashboard, DefinitionErrors, Notes, Programme, dashboard, notes};
 use crate::present::filters::{Options, reachable_breakdowns};
 use crate::render::exports::ExportError;
 use crate::snapshot::{Published, Snapshot, SnapshotError, SnapshotId};
@@ -23,10 +24,12 @@ use crate::snapshot::{Published, Snapshot, SnapshotError, SnapshotId};
 /// Where the server reads from.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The data folder; only `DATA/published/` is read.
+    /// The data folder; snapshots are read from `DATA/published/`, notes from
+    /// `DATA/notes/`.
     pub data: PathBuf,
     pub dashboards: PathBuf,
-    /// How often `CURRENT` is checked for a new snapshot.
+    /// How often `CURRENT` is checked for a new snapshot, and the notes folder for
+    /// changed files.
     pub poll: Duration,
     /// Keep rendered pages and exports per snapshot (off only to measure rendering).
     pub cache_pages: bool,
@@ -41,6 +44,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The notes folder: `DATA/notes/`.
+    pub fn notes_dir(&self) -> PathBuf {
+        self.data.join(notes::DIR)
+    }
+
     /// Settings with the defaults: checks `CURRENT` every 2 s, caches pages, no public
     /// access, no trusted proxy, cookies not marked `Secure` unless a trusted proxy says
     /// the request was HTTPS.
@@ -148,6 +156,32 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// The notes served, and the files they were read from as they were then.
+struct NotesServed {
+    notes: Arc<Notes>,
+    files: Stamp,
+}
+
+/// Name, size and modification time of each file of the notes folder that is read.
+type Stamp = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+fn stamp(dir: &Path) -> Stamp {
+    let mut files: Stamp = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let path = e.path();
+            let read = path.extension().is_some_and(|x| x == "toml")
+                || path.file_name().is_some_and(|n| n == notes::NAMES_FILE);
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            read.then(|| (path, meta.len(), meta.modified().ok()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 pub struct Shared {
     pub settings: Settings,
     pub dashboards: Vec<Dashboard>,
@@ -158,6 +192,7 @@ pub struct Shared {
     published: Published,
     current: RwLock<Option<Arc<Live>>>,
     refused: RwLock<Option<Refused>>,
+    notes: RwLock<NotesServed>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,9 +229,46 @@ impl Shared {
             published,
             current: RwLock::new(None),
             refused: RwLock::new(None),
+            notes: RwLock::new(NotesServed {
+                notes: Arc::new(Notes::default()),
+                files: Vec::new(),
+            }),
         };
+        shared.refresh_notes();
         shared.start();
         Ok(shared)
+    }
+
+    /// The notes being served.
+    pub fn notes(&self) -> Arc<Notes> {
+        self.notes.read().unwrap_or_else(|e| e.into_inner()).notes.clone()
+    }
+
+    /// Reads `DATA/notes/` again when a file of it was added, removed or changed since
+    /// it was last read. Invalid notes are logged (file and line, never their text)
+    /// and skipped; the others are served.
+    pub fn refresh_notes(&self) {
+        let dir = self.settings.notes_dir();
+        // Taken before reading: a change made while reading shows at the next poll.
+        let files = stamp(&dir);
+        if self.notes.read().unwrap_or_else(|e| e.into_inner()).files == files {
+            return;
+        }
+        let loaded = notes::load_dir(&dir, &self.dashboards);
+        for p in &loaded.problems {
+            tracing::warn!(problem = %p, "note skipped");
+        }
+        tracing::info!(
+            notes = loaded.notes.len(),
+            skipped_problems = loaded.problems.len(),
+            version = %format!("{:016x}", loaded.notes.version()),
+            "notes loaded from {}",
+            dir.display()
+        );
+        *self.notes.write().unwrap_or_else(|e| e.into_inner()) = NotesServed {
+            notes: Arc::new(loaded.notes),
+            files,
+        };
     }
 
     /// Serves the snapshot `CURRENT` names or, when this build cannot serve it (a newer
@@ -333,7 +405,8 @@ impl Shared {
     }
 }
 
-/// Watches `CURRENT` and swaps snapshots in the background.
+/// Watches `CURRENT` and the notes folder, and swaps snapshots and notes in the
+/// background.
 pub fn spawn_watcher(shared: Arc<Shared>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(shared.settings.poll);
@@ -342,7 +415,12 @@ pub fn spawn_watcher(shared: Arc<Shared>) {
             tick.tick().await;
             let s = shared.clone();
             // DuckDB reads block: keep them off the async workers.
-            if let Err(e) = tokio::task::spawn_blocking(move || s.refresh()).await {
+            if let Err(e) = tokio::task::spawn_blocking(move || {
+                s.refresh();
+                s.refresh_notes();
+            })
+            .await
+            {
                 tracing::error!(error = %e, "snapshot watcher task failed");
             }
         }

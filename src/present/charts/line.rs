@@ -1,11 +1,89 @@
 //! A line over ordered periods, y from zero. Suppressed periods break the line and
 //! show an open marker on the baseline with the suppressed label; the last point of
 //! each series is labelled directly (value, and series name when there are several).
+//! Notes (`Chart::marks`) are numbered discs in a band above the plot, each with a
+//! dashed guide down to the periods it covers (a quarter on a monthly axis is shaded).
 
 use super::svg::{Anchor, Canvas, Label, Stroke};
 use super::{Cell, Chart, Data, PAD, axis, cell_text, chart_id, kind_class, style, target};
 
 const LINE_HEIGHT: f64 = 15.0;
+
+/// Height of a row of note marks above the plot, and the most rows drawn (more marks
+/// than fit share the row that ends first).
+const MARK_ROW: f64 = 22.0;
+const MARK_ROWS: usize = 3;
+/// Type size of a mark's number.
+const MARK_SIZE: f64 = 11.0;
+/// The shade of the periods a mark covers when it covers more than one.
+const MARK_SPAN: &str = "#eceff3";
+
+/// A note's mark, placed.
+struct PlacedMark<'a> {
+    x: f64,
+    /// The shaded span (left, right) of a mark covering several periods.
+    span: Option<(f64, f64)>,
+    row: usize,
+    radius: f64,
+    label: String,
+    title: &'a str,
+}
+
+/// Places the chart's marks: each at the middle of the periods it covers, in the
+/// first row where its disc clears the discs already there (in x order).
+fn place_marks<'a>(
+    chart: &'a Chart,
+    data: &Data,
+    x_at: impl Fn(usize) -> f64,
+    step: f64,
+    (left, right): (f64, f64),
+) -> Vec<PlacedMark<'a>> {
+    let mut placed: Vec<PlacedMark<'a>> = Vec::new();
+    for m in &chart.marks {
+        let at: Vec<usize> = m
+            .keys
+            .iter()
+            .filter_map(|k| data.keys.iter().position(|c| c == k))
+            .collect();
+        let (Some(&first), Some(&last)) = (at.iter().min(), at.iter().max()) else {
+            continue;
+        };
+        let (a, b) = (x_at(first), x_at(last));
+        let half = if step.is_finite() { step / 2.0 } else { 12.0 };
+        let label = m.number.to_string();
+        let radius = (style::text_width(&label, MARK_SIZE, true) / 2.0 + 4.0).max(8.0);
+        placed.push(PlacedMark {
+            x: ((a + b) / 2.0).clamp(left + radius, (right - radius).max(left + radius)),
+            span: (at.len() > 1).then(|| ((a - half).max(left), (b + half).min(right))),
+            row: 0,
+            radius,
+            label,
+            title: &m.title,
+        });
+    }
+    let mut order: Vec<usize> = (0..placed.len()).collect();
+    order.sort_by(|a, b| placed[*a].x.total_cmp(&placed[*b].x));
+    let mut row_ends: Vec<f64> = Vec::new();
+    for i in order {
+        let mark = &mut placed[i];
+        let free = row_ends
+            .iter()
+            .position(|end| mark.x - mark.radius >= end + 2.0);
+        let row = match free {
+            Some(row) => row,
+            None if row_ends.len() < MARK_ROWS => {
+                row_ends.push(f64::NEG_INFINITY);
+                row_ends.len() - 1
+            }
+            None => (0..row_ends.len())
+                .min_by(|a, b| row_ends[*a].total_cmp(&row_ends[*b]))
+                .unwrap_or(0),
+        };
+        row_ends[row] = mark.x + mark.radius;
+        mark.row = row;
+    }
+    placed
+}
 
 /// A text block in the right margin: series end labels and the target label, moved
 /// apart vertically so they never overlap.
@@ -38,7 +116,7 @@ impl EndLabel {
 
 pub(super) fn render(chart: &Chart, data: &Data) -> String {
     let width = f64::from(chart.width);
-    let height = (width * 0.55).clamp(240.0, 480.0).round();
+    let base_height = (width * 0.55).clamp(240.0, 480.0).round();
     let n = data.categories.len();
     let series_count = data.cells.len();
     let target = target(chart);
@@ -157,9 +235,6 @@ pub(super) fn render(chart: &Chart, data: &Data) -> String {
     .min(width - PAD - last_label_half + inner)
     .max(plot_left + 40.0)
     .floor();
-    let plot_top = PAD + 26.0;
-    let plot_bottom = height - PAD - 26.0;
-
     let x_at = |i: usize| -> f64 {
         if n <= 1 {
             (plot_left + plot_right) / 2.0
@@ -172,6 +247,16 @@ pub(super) fn render(chart: &Chart, data: &Data) -> String {
     } else {
         f64::INFINITY
     };
+
+    // Notes' marks sit in rows between the unit caption and the plot, which moves down
+    // (the chart grows by the rows, the plot keeps its height).
+    let marks = place_marks(chart, data, &x_at, step, (plot_left, plot_right));
+    let rows = marks.iter().map(|m| m.row + 1).max().unwrap_or(0);
+    let band = rows as f64 * MARK_ROW;
+    let mark_y = |row: usize| PAD + 18.0 + MARK_ROW * (row as f64 + 0.5);
+    let height = base_height + band;
+    let plot_top = PAD + 26.0 + band;
+    let plot_bottom = height - PAD - 26.0;
     let y_scale = axis::Linear {
         d0: ticks.lo,
         d1: ticks.hi,
@@ -194,6 +279,13 @@ pub(super) fn render(chart: &Chart, data: &Data) -> String {
             .size(style::SMALL_SIZE)
             .fill(style::MUTED),
         );
+    }
+
+    // The periods a note covers, shaded under everything.
+    for m in &marks {
+        if let Some((a, b)) = m.span {
+            canvas.rect(a, plot_top, b - a, plot_bottom - plot_top, MARK_SPAN);
+        }
     }
 
     // Grid and value ticks.
@@ -259,6 +351,15 @@ pub(super) fn render(chart: &Chart, data: &Data) -> String {
             label.x = plot_right + 6.0;
             label.want = y;
         }
+    }
+
+    // Guides from the notes' marks down to the axis, under the data.
+    for m in &marks {
+        canvas.line(
+            (m.x, mark_y(m.row) + m.radius),
+            (m.x, plot_bottom),
+            Stroke::new(style::AXIS, 1.0).dash(Some("3 3")),
+        );
     }
 
     // Lines, broken at suppressed and missing periods.
@@ -351,6 +452,11 @@ pub(super) fn render(chart: &Chart, data: &Data) -> String {
                 &runs,
             );
         }
+    }
+
+    // The notes' numbered marks, on top.
+    for m in &marks {
+        canvas.note_mark(m.x, mark_y(m.row), m.radius, MARK_SIZE, &m.label, m.title);
     }
 
     canvas.finish(

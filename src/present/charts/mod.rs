@@ -61,6 +61,19 @@ pub struct Target {
     pub label: String,
 }
 
+/// A numbered mark on the period axis of a line chart, pointing to a note the page
+/// lists under the chart with the same number. Ignored by bars and pyramids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub number: usize,
+    /// The categories (period codes) it covers: one for a day or a month, the months
+    /// of a quarter on a monthly axis (drawn as a shaded span). Keys the chart does not
+    /// draw are ignored; a mark with none is not drawn.
+    pub keys: Vec<String>,
+    /// Its SVG `<title>` (the note's number, date and text).
+    pub title: String,
+}
+
 /// A chart to render.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
@@ -89,6 +102,8 @@ pub struct Chart {
     /// Width of the drawing in px (the viewBox); the SVG itself is `width="100%"` and
     /// scales down on small screens. The height follows from the content.
     pub width: u32,
+    /// Notes marked on the period axis (line charts only).
+    pub marks: Vec<Mark>,
 }
 
 /// A chart that cannot be drawn because its definition is wrong (not its data: empty
@@ -157,6 +172,9 @@ enum Cell {
 
 /// The chart's cells on a common list of categories: `cells[series][category]`.
 struct Data {
+    /// Category codes (`Point::key`), in order.
+    keys: Vec<String>,
+    /// Category labels, in the same order.
     categories: Vec<String>,
     cells: Vec<Vec<Cell>>,
 }
@@ -186,7 +204,12 @@ impl Data {
                     .collect()
             })
             .collect();
-        Data { categories, cells }
+        let keys = keys.into_iter().map(String::from).collect();
+        Data {
+            keys,
+            categories,
+            cells,
+        }
     }
 
     fn has_anything(&self) -> bool {
@@ -264,6 +287,13 @@ fn content_id(chart: &Chart) -> String {
     feed(chart.locale.code().as_bytes());
     feed(&chart.width.to_le_bytes());
     feed(&chart.decimals.to_le_bytes());
+    for m in &chart.marks {
+        feed(&m.number.to_le_bytes());
+        for k in &m.keys {
+            feed(k.as_bytes());
+        }
+        feed(m.title.as_bytes());
+    }
     format!("chart-{hash:016x}")
 }
 

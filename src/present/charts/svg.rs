@@ -230,6 +230,28 @@ impl Canvas {
         };
     }
 
+    /// A note's numbered mark: a dark disc with its number in white, titled with the
+    /// note (shown by browsers when pointed at, read by assistive technology).
+    pub fn note_mark(&mut self, x: f64, y: f64, radius: f64, size: f64, number: &str, title: &str) {
+        let _ = writeln!(
+            self.body,
+            concat!(
+                r#"<g class="note-mark"><title>{title}</title>"#,
+                r#"<circle cx="{x}" cy="{y}" r="{r}" fill="{fill}" stroke="{bg}" stroke-width="1.5"/>"#,
+                r#"<text x="{x}" y="{baseline}" text-anchor="middle" font-size="{size}" font-weight="bold" fill="{bg}">{number}</text></g>"#
+            ),
+            title = escape(title),
+            x = num(x),
+            y = num(y),
+            r = num(radius),
+            fill = style::REFERENCE,
+            bg = style::BACKGROUND,
+            baseline = num(style::centred_baseline(y, size)),
+            size = num(size),
+            number = escape(number),
+        );
+    }
+
     pub fn text(&mut self, label: Label<'_>) {
         self.text_runs(&label, &[(label.text, label.bold)]);
     }

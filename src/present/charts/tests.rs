@@ -22,6 +22,7 @@ fn chart(kind: ChartKind, series: Vec<Series>, locale: Locale) -> Chart {
         suppressed_label: "<10".to_string(),
         locale,
         width: 640,
+        marks: Vec::new(),
     }
 }
 
@@ -702,6 +703,71 @@ fn long_labels(locale: Locale) -> Chart {
     chart(ChartKind::Bars, one_series(points), locale)
 }
 
+fn cumulative_with_notes(locale: Locale) -> Chart {
+    let mark = |number: usize, keys: &[&str], title: &str| Mark {
+        number,
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        title: title.to_string(),
+    };
+    Chart {
+        marks: vec![
+            mark(1, &["2019-07"], "1. 15 juillet 2019 – Le centre d'écoute <Kita> a fermé."),
+            mark(2, &["2019-07"], "2. juillet 2019 – Campagne radio reportée."),
+            mark(3, &["2019-10", "2019-11", "2019-12"], "3. T4 2019 – Nouvelle équipe."),
+            mark(4, &["2031-01"], "4. janvier 2031 – hors du graphique."),
+        ],
+        ..cumulative_beneficiaries(locale)
+    }
+}
+
+#[test]
+fn note_marks_are_numbered_titled_discs_above_the_plot() {
+    let plain = render(&cumulative_beneficiaries(Locale::Fr)).unwrap();
+    let svg = render(&cumulative_with_notes(Locale::Fr)).unwrap();
+    let doc = parse(&svg);
+    let marks: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("note-mark"))
+        .collect();
+    // The mark on a period the chart does not draw is left out.
+    assert_eq!(marks.len(), 3, "{svg}");
+    let titles: Vec<&str> = marks
+        .iter()
+        .map(|g| g.children().find(|c| c.tag_name().name() == "title").unwrap().text().unwrap())
+        .collect();
+    assert_eq!(titles[0], "1. 15 juillet 2019 – Le centre d'écoute <Kita> a fermé.");
+    let numbers: Vec<&str> = marks
+        .iter()
+        .map(|g| g.children().find(|c| c.tag_name().name() == "text").unwrap().text().unwrap())
+        .collect();
+    assert_eq!(numbers, vec!["1", "2", "3"]);
+    let centre = |g: &usvg::roxmltree::Node<'_, '_>| {
+        let c = g.children().find(|c| c.tag_name().name() == "circle").unwrap();
+        let f = |a| c.attribute(a).unwrap().parse::<f64>().unwrap();
+        (f("cx"), f("cy"))
+    };
+    // Two notes on one month: one above the other. The quarter's mark sits mid-quarter
+    // (November), over a shaded span.
+    let (one, two, three) = (centre(&marks[0]), centre(&marks[1]), centre(&marks[2]));
+    assert_eq!(one.0, two.0);
+    assert!(one.1 < two.1 || two.1 < one.1);
+    assert!(three.0 > one.0);
+    assert!(svg.contains(r##"fill="#eceff3""##));
+    // Two rows of marks: the chart grows by two rows, the plot keeps its height.
+    let height = |svg: &str| {
+        let doc = parse(svg);
+        let vb = doc.root_element().attribute("viewBox").unwrap().to_string();
+        vb.split(' ').nth(3).unwrap().parse::<f64>().unwrap()
+    };
+    assert_eq!(height(&svg) - height(&plain), 44.0);
+    // Bars and pyramids ignore marks.
+    let bars = Chart {
+        marks: cumulative_with_notes(Locale::Fr).marks,
+        ..returns_by_region(Locale::Fr)
+    };
+    assert!(!render(&bars).unwrap().contains("note-mark"));
+}
+
 /// `cargo test -- --ignored writes_preview_pngs` writes the examples to the temporary
 /// folder (charts-<name>-<lang>.png) to look at them.
 #[test]
@@ -713,6 +779,7 @@ fn writes_preview_pngs() {
             ("region", returns_by_region(locale)),
             ("month", returns_by_month(locale)),
             ("cumulative", cumulative_beneficiaries(locale)),
+            ("cumulative-notes", cumulative_with_notes(locale)),
             ("pyramid", sex_age_pyramid(locale)),
             ("grouped", sessions_by_activity_and_sex(locale)),
             ("month-sex", returns_by_month_and_sex(locale)),

@@ -692,7 +692,7 @@ impl Pack<'_> {
             self.layout.gap(18.0);
             return Ok(());
         };
-        let svg = chart::panel_svg(self.snapshot, l, p, &figures);
+        let svg = chart::panel_svg(self.snapshot, l, p, &figures, &[]);
         let tree = usvg::Tree::from_str(&svg, &image::options())?;
         let (w_px, h_px) = (tree.size().width() as f64, tree.size().height() as f64);
         let note = p.note.as_ref().map(|n| l.pick(&n.fr, &n.en));

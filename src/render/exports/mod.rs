@@ -306,7 +306,7 @@ pub fn panel_image(
             return Err(ExportError::NotPublished);
         }
     };
-    let chart = chart::panel_svg(snapshot, l, panel, &figures);
+    let chart = chart::panel_svg(snapshot, l, panel, &figures, &[]);
     let stamp = Stamp::new(snapshot, d, filters, l);
     let mut captions = Vec::new();
     if let Some(note) = &panel.note {

@@ -1,31 +1,35 @@
 //! `/d/{id}`: a dashboard under its filters — the filter form, headline figures with
-//! their targets, charts and maps with their tables of values, the PONAM table, and
-//! every panel's download links.
+//! their targets, charts and maps with their tables of values (time charts with the
+//! numbered notes they mark), the PONAM table, every panel's download links, and the
+//! dashboard's notes ("Ce qui s'est passé" / "What happened").
 //!
-//! The content depends on the snapshot, the language, the dashboard and the filters
-//! only (`Content` has no viewer), so it is rendered once per snapshot and kept; the
-//! layout frames it per viewer.
+//! The content depends on the snapshot, the notes, the language, the dashboard and the
+//! filters only (`Content` has no viewer), so it is rendered once per snapshot and
+//! version of the notes and kept; the layout frames it per viewer.
 
 use maud::{Markup, PreEscaped, html};
 
 use crate::definitions::dashboard::Filter;
 use crate::definitions::dimension::{AGE_BAND, CERCLE, REGION, SEX};
-use crate::definitions::{Dashboard, Panel, PanelKind};
+use crate::definitions::{Dashboard, Notes, Panel, PanelKind};
 use crate::domain::{AgeBand, Code, Sex};
 use crate::present::chart;
 use crate::present::filters::{Filters, Options};
 use crate::present::i18n::{Locale, format_date, format_number, format_period};
 use crate::present::labels;
+use crate::present::notes::{self, ShownNote};
 use crate::present::panels::{self, Figures, Unavailable};
 use crate::present::text::{describe_filters, whole_numbers};
 use crate::render::exports::{self, Format};
 use crate::snapshot::Snapshot;
 
 /// What a dashboard's content depends on besides the dashboard and its filters: the
-/// snapshot and the language. No viewer: content kept for every viewer cannot show one
-/// viewer's anything.
+/// snapshot, the notes and the language. No viewer: content kept for every viewer
+/// cannot show one viewer's anything.
 pub struct Content<'a> {
     pub snapshot: &'a Snapshot,
+    /// The notes programme leads wrote (`DATA/notes/`), already checked.
+    pub notes: &'a Notes,
     pub locale: Locale,
 }
 
@@ -69,6 +73,34 @@ pub fn dashboard_main(
                 @if p.kind == PanelKind::Ponam { (ponam(page, d, p, filters)) } @else { (chart_panel(page, d, p, filters)) }
             }
         }
+        (what_happened(page, d))
+    }
+}
+
+/// "Ce qui s'est passé": every note of the dashboard, newest first.
+fn what_happened(page: &Content<'_>, d: &Dashboard) -> Markup {
+    let listed = notes::what_happened(page.notes, d, page.locale);
+    html! {
+        @if !listed.is_empty() {
+            section.what-happened aria-labelledby="what-happened" {
+                h2 #what-happened { (page.t("Ce qui s'est passé", "What happened")) }
+                p { (page.t("Ce que les responsables du programme disent des chiffres ci-dessus.", "What the programme leads say about the figures above.")) }
+                ul {
+                    @for n in &listed {
+                        li { (note_text(page, n)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A note as a line of text: its date or period, the panel it concerns, its text.
+fn note_text(page: &Content<'_>, n: &ShownNote) -> Markup {
+    html! {
+        @if let Some(datetime) = &n.datetime { time datetime=(datetime) { (n.when) } } @else { span.when { (n.when) } }
+        @if let Some(panel) = &n.panel { " " span.panel-name { "(" (panel) ")" } }
+        (page.t("\u{a0}: ", ": ")) (n.text)
     }
 }
 
@@ -275,7 +307,13 @@ fn chart_panel(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) 
             }
             @match &result {
                 Ok(figures) if !figures.categories.is_empty() => {
-                    (PreEscaped(chart::panel_svg(page.snapshot, l, p, figures)))
+                    @let (marked, marks): (Vec<ShownNote>, Vec<_>) = notes::on_chart(page.notes, d, p, figures, l).into_iter().unzip();
+                    (PreEscaped(chart::panel_svg(page.snapshot, l, p, figures, &marks)))
+                    @if !marked.is_empty() {
+                        ol.chart-notes aria-label=(page.t("Notes du graphique", "Notes on the chart")) {
+                            @for n in &marked { li value=(n.number) { (note_text(page, &ShownNote { panel: None, ..n.clone() })) } }
+                        }
+                    }
                     @if let Some(note) = &p.note { p.note { (whole_numbers(l.pick(&note.fr, &note.en))) } }
                     details {
                         summary { (page.t("Tableau des valeurs", "Table of values")) }

@@ -1,6 +1,6 @@
 //! `GET /d/{id}`: a dashboard page under its filters. Its content is kept per snapshot
-//! for every viewer, its frame for every viewer of a role; the viewer's own name and
-//! sign-out token are filled in last.
+//! and version of the notes for every viewer, its frame for every viewer of a role;
+//! the viewer's own name and sign-out token are filled in last.
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use crate::present::problem::Problem;
 use crate::render::html::layout;
 use crate::server::auth::guard::ServedDashboard;
 use crate::server::error::AppError;
-use crate::server::kept::Kept;
+use crate::server::kept::{Kept, NotesShown};
 use crate::server::request::DashboardRequest;
 use crate::server::responses;
 use crate::server::state::Shared;
@@ -32,6 +32,7 @@ pub async fn page(
         dashboard,
         locale,
         filters,
+        notes: NotesShown(shared.notes()),
     };
     let frame = Kept::Frame {
         dashboard,
@@ -45,14 +46,15 @@ pub async fn page(
         tracing::error!(error = %e, "page rendering failed");
         request.fail(&shared, Problem::ExportFailed)
     };
-    let main = shared.kept(live, content).map_err(failed)?;
+    let main = shared.kept(live, content.clone()).map_err(failed)?;
     let framed = shared.kept(live, frame.clone()).map_err(failed)?;
     let body = layout::fill(&framed, &main, &viewer).into();
+    // The ETag covers the content's key too: edited notes are a new page.
     Ok(responses::page(
         &shared,
         live,
         &headers,
-        &frame,
+        &(&frame, &content),
         body,
         request.lang_given.then_some(locale),
         &viewer,
