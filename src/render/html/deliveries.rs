@@ -165,7 +165,7 @@ pub fn page(
                                 th scope="row" { code { (f.file) } }
                                 td { (kind_label(f.kind.as_deref(), locale)) }
                                 td {
-                                    @if f.outcome == "quarantined" { strong.warning { (outcome_label(&f.outcome, locale)) } }
+                                    @if f.outcome == "quarantined" { a href={ "#report-" (f.id) } { strong.warning { (outcome_label(&f.outcome, locale)) } } }
                                     @else { (outcome_label(&f.outcome, locale)) }
                                 }
                                 td { (months(&f.months, locale)) }
@@ -182,7 +182,7 @@ pub fn page(
                 @if !quarantined.is_empty() {
                     h2 { (t("Rapports des fichiers mis en quarantaine", "Reports of quarantined files")) }
                     @for f in quarantined {
-                        section.delivery-report {
+                        section.delivery-report id={ "report-" (f.id) } {
                             h3 { code { (f.file) } " · " (when(f.received_at, locale)) }
                             @match f.report.as_ref().and_then(|r| reports.get(r)) {
                                 Some(r) => (report_block(r, locale)),
