@@ -25,6 +25,17 @@ pub enum Period {
 }
 
 impl Period {
+    /// The period just before, of the same length.
+    pub fn previous(self) -> Period {
+        match self {
+            Period::Year(y) => Period::Year(y.saturating_sub(1)),
+            Period::Quarter(y, 1) => Period::Quarter(y.saturating_sub(1), 4),
+            Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+            Period::Month(y, 1) => Period::Month(y.saturating_sub(1), 12),
+            Period::Month(y, m) => Period::Month(y, m - 1),
+        }
+    }
+
     /// `YYYY`, `YYYY-Qn` or `YYYY-MM`, exactly.
     pub fn parse(code: &str) -> Option<Period> {
         let b = code.as_bytes();
@@ -122,6 +133,24 @@ impl Place {
     }
 }
 
+/// What a period's figures are compared with (`?compare=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compare {
+    /// The period just before, of the same length (2019-Q3 → 2019-Q2).
+    Previous,
+    /// The first published period of the same length (the programme's start).
+    Baseline,
+}
+
+impl Compare {
+    pub fn code(self) -> &'static str {
+        match self {
+            Compare::Previous => "previous",
+            Compare::Baseline => "baseline",
+        }
+    }
+}
+
 /// The state of a page: its filters, parsed and checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Filters {
@@ -129,6 +158,8 @@ pub struct Filters {
     pub place: Option<Place>,
     pub sex: Option<Sex>,
     pub age_band: Option<AgeBand>,
+    /// Compare the period's figures with another period (only with a period).
+    pub compare: Option<Compare>,
 }
 
 /// A rejected parameter: which, and what is allowed (shown on the 400 page).
@@ -250,6 +281,20 @@ pub fn parse(
                 allowed: "the parameter once".into(),
             });
         }
+        if name == "compare" && dashboard.offers(Filter::Period) {
+            filters.compare = match value {
+                "" | "none" => None,
+                "previous" => Some(Compare::Previous),
+                "baseline" => Some(Compare::Baseline),
+                _ => {
+                    return Err(BadParameter {
+                        name: name.clone(),
+                        allowed: "previous or baseline (with a period)".into(),
+                    });
+                }
+            };
+            continue;
+        }
         let filter = match name.as_str() {
             "period" => Filter::Period,
             "place" => Filter::Place,
@@ -316,6 +361,12 @@ pub fn parse(
             }
         }
     }
+    if filters.compare.is_some() && filters.period.is_none() {
+        return Err(BadParameter {
+            name: "compare".into(),
+            allowed: "a comparison together with a period (choose a year, a quarter or a month)".into(),
+        });
+    }
     Ok(filters)
 }
 
@@ -355,7 +406,28 @@ impl Filters {
         if let Some(a) = self.age_band {
             out.push((Filter::AgeBand.parameter(), a.code().to_string()));
         }
+        if let Some(c) = self.compare {
+            out.push(("compare", c.code().to_string()));
+        }
         out
+    }
+
+    /// The period the figures are compared with, if any: the previous one, or the
+    /// first published one of the same length (none when it is the period itself).
+    pub fn against(&self, options: &Options) -> Option<Period> {
+        let period = self.period?;
+        let against = match self.compare? {
+            Compare::Previous => period.previous(),
+            Compare::Baseline => {
+                let list = match period {
+                    Period::Year(_) => &options.years,
+                    Period::Quarter(..) => &options.quarters,
+                    Period::Month(..) => &options.months,
+                };
+                list.iter().filter_map(|c| Period::parse(c)).min()?
+            }
+        };
+        (against != period).then_some(against)
     }
 }
 
@@ -494,6 +566,7 @@ pub fn reachable_breakdowns(
                             place: *place,
                             sex: *sex,
                             age_band: *age,
+                            compare: None,
                         };
                         if let Some(view) = resolve(panel, m, &filters) {
                             out.entry(m.id.clone()).or_default().insert(view.breakdown);

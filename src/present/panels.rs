@@ -229,3 +229,40 @@ fn arrange(
         decimals: if measure.statistic.is_count() { 0 } else { 1 },
     }
 }
+
+/// A headline figure against another period of the same length, from published cells
+/// only: two published values give a change; a suppressed or missing figure on either
+/// side gives "not comparable", never a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    Delta {
+        against: Period,
+        current: f64,
+        previous: f64,
+    },
+    NotComparable {
+        against: Period,
+    },
+}
+
+/// The change of a panel's headline figure under `filters` against the period
+/// `against` (the same filters otherwise).
+pub fn change(snapshot: &Snapshot, panel: &Panel, filters: &Filters, against: Period, locale: Locale) -> Change {
+    let headline = |f: &Filters| {
+        figures(snapshot, panel, f, locale)
+            .map(|f| f.headline())
+            .unwrap_or(Figure::Missing)
+    };
+    let then = Filters {
+        period: Some(against),
+        ..*filters
+    };
+    match (headline(filters), headline(&then)) {
+        (Figure::Value(current), Figure::Value(previous)) => Change::Delta {
+            against,
+            current,
+            previous,
+        },
+        _ => Change::NotComparable { against },
+    }
+}

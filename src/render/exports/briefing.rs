@@ -563,7 +563,7 @@ impl Pack<'_> {
     }
 
     /// Headline figures, three to a row, boxed.
-    fn key_figures(&mut self, panels: &[&Panel], filters: &Filters) {
+    fn key_figures(&mut self, panels: &[&Panel], filters: &Filters, against: Option<crate::present::filters::Period>) {
         if panels.is_empty() {
             return;
         }
@@ -589,6 +589,18 @@ impl Pack<'_> {
                         Ok(figures) => {
                             let f = figures.headline();
                             let value = f.text(figures.decimals, threshold, l);
+                            // The page's comparison, in words, before the description.
+                            let desc = match against {
+                                Some(a) => format!(
+                                    "{}. {desc}",
+                                    crate::present::text::describe_change(
+                                        &panels::change(self.snapshot, p, filters, a, l),
+                                        figures.decimals,
+                                        l
+                                    )
+                                ),
+                                None => desc,
+                            };
                             let target = p.target.as_ref().map(|t| {
                                 let label = l.pick(&t.label.fr, &t.label.en);
                                 match f.value() {
@@ -855,7 +867,8 @@ pub fn render(
         .iter()
         .filter(|p| p.kind == PanelKind::Kpi)
         .collect();
-    pack.key_figures(&kpis, filters);
+    let against = filters.against(&crate::present::filters::Options::of(d, snapshot));
+    pack.key_figures(&kpis, filters, against);
     let mut has_ponam = false;
     for p in d.panels.iter().filter(|p| p.kind != PanelKind::Kpi) {
         if p.kind == PanelKind::Ponam {

@@ -365,6 +365,7 @@ mod tests {
             place: Place::parse("ML01"),
             sex: None,
             age_band: Some(AgeBand::A60Plus),
+            compare: None,
         };
         assert_eq!(
             file_name("returns", "by-region", &filters, "csv"),

@@ -14,12 +14,12 @@ use crate::definitions::dimension::{AGE_BAND, CERCLE, REGION, SEX};
 use crate::definitions::{Dashboard, Notes, Panel, PanelKind};
 use crate::domain::{AgeBand, Code, Sex};
 use crate::present::chart;
-use crate::present::filters::{Filters, Options};
+use crate::present::filters::{Compare, Filters, Options, Period};
 use crate::present::i18n::{Locale, format_date, format_number, format_period};
 use crate::present::labels;
 use crate::present::notes::{self, ShownNote};
 use crate::present::panels::{self, Figures, Unavailable};
-use crate::present::text::{describe_filters, whole_numbers};
+use crate::present::text::{describe_change, describe_filters, whole_numbers};
 use crate::render::exports::{self, Format};
 use crate::snapshot::Snapshot;
 
@@ -66,7 +66,8 @@ pub fn dashboard_main(
         @if !d.filters.is_empty() { (filter_form(page, d, filters, options)) }
         @if !filters.is_empty() { p.applied { (page.t("Filtres : ", "Filters: ")) (describe_filters(filters, page.locale)) } }
         div.kpis {
-            @for p in d.panels.iter().filter(|p| p.kind == PanelKind::Kpi) { (kpi(page, d, p, filters)) }
+            @let against = filters.against(options);
+            @for p in d.panels.iter().filter(|p| p.kind == PanelKind::Kpi) { (kpi(page, d, p, filters, against)) }
         }
         div.panels {
             @for p in d.panels.iter().filter(|p| p.kind != PanelKind::Kpi) {
@@ -145,6 +146,16 @@ fn filter_form(page: &Content<'_>, d: &Dashboard, filters: &Filters, options: &O
                         optgroup label=(page.t("Mois", "Months")) {
                             @for m in &options.months { option value=(m) selected[selected(period.as_deref(), m)] { (format_period(m, l)) } }
                         }
+                    }
+                }
+            }
+            @if d.offers(Filter::Period) {
+                label {
+                    span { (page.t("Comparer à", "Compare with")) }
+                    select name="compare" {
+                        option value="" { (page.t("Aucune comparaison", "No comparison")) }
+                        option value="previous" selected[filters.compare == Some(Compare::Previous)] { (page.t("La période précédente", "The previous period")) }
+                        option value="baseline" selected[filters.compare == Some(Compare::Baseline)] { (page.t("La première période (référence)", "The first period (baseline)")) }
                     }
                 }
             }
@@ -265,7 +276,7 @@ fn export_links(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters)
     }
 }
 
-fn kpi(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
+fn kpi(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters, against: Option<Period>) -> Markup {
     let l = page.locale;
     let result = panels::figures(page.snapshot, p, filters, l);
     html! {
@@ -275,6 +286,10 @@ fn kpi(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Marku
                 Ok(figures) => {
                     @let f = figures.headline();
                     p.value { (f.text(figures.decimals, page.snapshot.threshold(), l)) }
+                    @if let Some(a) = against {
+                        @let change = panels::change(page.snapshot, p, filters, a, l);
+                        p.change { (describe_change(&change, figures.decimals, l)) }
+                    }
                     @if let Some(t) = &p.target {
                         @let label = whole_numbers(l.pick(&t.label.fr, &t.label.en));
                         @if let Some(v) = f.value() {
