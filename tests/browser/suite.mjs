@@ -44,7 +44,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 
 /** Every page the server offers to the public; the index's links must match. */
-const DASHBOARDS = ['overview', 'returns', 'psychosocial', 'campaigns', 'training', 'ponam'];
+const DASHBOARDS = ['overview', 'returns', 'psychosocial', 'campaigns', 'training', 'ponam', 'results'];
 const LANGUAGES = [
   // French is the default: no query parameter, a French-speaking browser.
   { code: 'fr', query: '', locale: 'fr-FR' },
