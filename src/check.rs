@@ -22,7 +22,7 @@ use crate::extract::report::{format_rows, kind_name, place, rows_word};
 use crate::extract::{self, source::Dialect};
 use crate::locale::Locale;
 use crate::measures;
-use crate::definitions::{DefinitionError, MeasureInfo, dashboard, measure, notes};
+use crate::definitions::{DefinitionError, MeasureInfo, dashboard, measure, notes, programme, results};
 use crate::reference::Register;
 use crate::store::PrivateStore;
 
@@ -79,7 +79,12 @@ pub fn check_path(
     let mut store: Option<PrivateStore> = None;
     let mut out = Vec::new();
     for p in paths {
-        if p.extension().is_some_and(|e| e == "toml") {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == programme::FILE {
+            out.push(check_programme(&p));
+        } else if name == results::FILE {
+            out.push(check_results(&p, queries));
+        } else if p.extension().is_some_and(|e| e == "toml") {
             out.push(check_dashboard(&p, queries));
         } else if p.extension().is_some_and(|e| e == "sql") {
             let store = match &store {
@@ -321,6 +326,14 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
         .map_err(|e| e.to_string())
         .and_then(|text| dashboard::parse(path, &text).map_err(|e| e.to_string()))
         .and_then(|d| {
+            // A results panel shows the framework beside the dashboard.
+            let mut one = [d];
+            dashboard::attach_results(&mut one, path.parent().unwrap_or(Path::new(".")))
+                .map_err(|e| e.to_string())?;
+            let [d] = one;
+            Ok(d)
+        })
+        .and_then(|d| {
             dashboard::validate(std::slice::from_ref(&d), &infos)
                 .map(|()| d)
                 .map_err(|e| e.to_string())
@@ -335,6 +348,52 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
                 d.panels.len()
             ),
         ),
+        Err(e) => verdict(false, format!("INVALID {e}\n")),
+    }
+}
+
+/// `_programme.toml`: the site's text.
+fn check_programme(path: &Path) -> Checked {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    match crate::definitions::Programme::load(dir) {
+        Ok(_) => Checked {
+            path: path.to_path_buf(),
+            ok: true,
+            text: format!("OK      {}: the programme's text\n", path.display()),
+        },
+        Err(e) => Checked {
+            path: path.to_path_buf(),
+            ok: false,
+            text: format!("INVALID {e}\n"),
+        },
+    }
+}
+
+/// `_results.toml`: the results framework, against the measures of `queries` and the
+/// PONAM axes of the dashboards beside it.
+fn check_results(path: &Path, queries: &Path) -> Checked {
+    let verdict = |ok: bool, text: String| Checked {
+        path: path.to_path_buf(),
+        ok,
+        text,
+    };
+    let infos: Vec<MeasureInfo> = match measure::load_dir(queries) {
+        Ok(m) => m.iter().map(MeasureInfo::from).collect(),
+        Err(e) => {
+            return verdict(false, format!("INVALID {}: the measures it reads are invalid:\n{e}\n", path.display()));
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let result = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+        .and_then(|text| results::Framework::parse(path, &text).map_err(|e| e.to_string()))
+        .and_then(|f| {
+            let axes = dashboard::axes_of(&[], dir);
+            let codes: Vec<&str> = axes.keys().map(String::as_str).collect();
+            f.validate(&infos, &codes).map(|()| f.indicators().count()).map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(count) => verdict(true, format!("OK      {}: results framework, {count} indicators\n", path.display())),
         Err(e) => verdict(false, format!("INVALID {e}\n")),
     }
 }

@@ -43,6 +43,7 @@ const DASHBOARDS: &[&str] = &[
     "campaigns",
     "training",
     "ponam",
+    "results",
 ];
 
 #[tokio::test]

@@ -9,10 +9,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::{DefinitionError, DefinitionErrors};
+use super::results::{self, Framework};
 use super::{MeasureInfo, dimension};
 use crate::access::Role;
 use crate::reference::Label;
@@ -33,6 +35,9 @@ pub enum PanelKind {
     Map,
     /// The PONAM alignment table: indicators, the policy axis each serves, progress.
     Ponam,
+    /// The results framework (`_results.toml`) as a table: each indicator's baseline,
+    /// value for the period, target and status.
+    Results,
 }
 
 /// Filters a dashboard may offer.
@@ -142,6 +147,9 @@ pub struct Dashboard {
     pub panels: Vec<Panel>,
     #[serde(skip)]
     pub file: PathBuf,
+    /// The results framework its `results` panels show (`_results.toml` beside it).
+    #[serde(skip)]
+    pub results: Option<Arc<Framework>>,
 }
 
 impl Dashboard {
@@ -160,13 +168,57 @@ impl Dashboard {
 
     /// Measures the dashboard reads.
     pub fn measures(&self) -> impl Iterator<Item = &str> {
-        self.panels.iter().flat_map(|p| {
-            p.measure
-                .iter()
-                .map(String::as_str)
-                .chain(p.indicators.iter().map(|i| i.measure.as_str()))
-        })
+        self.panels
+            .iter()
+            .flat_map(|p| {
+                p.measure
+                    .iter()
+                    .map(String::as_str)
+                    .chain(p.indicators.iter().map(|i| i.measure.as_str()))
+            })
+            .chain(self.results.iter().flat_map(|f| f.measures()))
     }
+
+    /// Whether a panel shows the results framework.
+    pub fn shows_results(&self) -> bool {
+        self.panels.iter().any(|p| p.kind == PanelKind::Results)
+    }
+}
+
+/// Gives the dashboards that show the results framework the one of `dir`
+/// (`_results.toml`), with the PONAM axes' names of all the dashboards.
+pub fn attach_results(dashboards: &mut [Dashboard], dir: &Path) -> Result<(), DefinitionError> {
+    if !dashboards.iter().any(Dashboard::shows_results) {
+        return Ok(());
+    }
+    let mut framework = Framework::load(dir)?;
+    framework.axes = axes_of(dashboards, dir);
+    let framework = Arc::new(framework);
+    for d in dashboards.iter_mut().filter(|d| d.shows_results()) {
+        d.results = Some(framework.clone());
+    }
+    Ok(())
+}
+
+/// The PONAM axes (code → name) the dashboards declare; when checking one file, those
+/// of the other dashboards of its folder too.
+pub fn axes_of(dashboards: &[Dashboard], dir: &Path) -> BTreeMap<String, crate::reference::Label> {
+    let mut axes: BTreeMap<_, _> = dashboards.iter().flat_map(|d| d.axes.clone()).collect();
+    if axes.is_empty() {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let dashboard = path.extension().is_some_and(|e| e == "toml")
+                && !path.file_name().is_some_and(|n| n.as_encoded_bytes().starts_with(b"_"));
+            if let Some(d) = dashboard
+                .then(|| std::fs::read_to_string(&path).ok())
+                .flatten()
+                .and_then(|text| parse(&path, &text).ok())
+            {
+                axes.extend(d.axes);
+            }
+        }
+    }
+    axes
 }
 
 /// Reads every `*.toml` of a folder, sorted by `order`.
@@ -213,6 +265,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Dashboard>, DefinitionErrors> {
             });
         }
     }
+    if errors.is_empty() {
+        if let Err(e) = attach_results(&mut dashboards, dir) {
+            errors.push(e);
+        }
+    }
     if !errors.is_empty() {
         return Err(DefinitionErrors(errors));
     }
@@ -250,6 +307,7 @@ pub fn validate(
     measures: &[MeasureInfo],
 ) -> Result<(), DefinitionErrors> {
     let mut errors = Vec::new();
+    let mut framework_errors = Vec::new();
     for d in dashboards {
         let text = std::fs::read_to_string(&d.file).unwrap_or_default();
         let mut fail = |panel: Option<&str>, needle: &str, message: String| {
@@ -283,6 +341,25 @@ pub fn validate(
                         p.id
                     ),
                 );
+            }
+            if p.kind == PanelKind::Results {
+                match &d.results {
+                    None => fail(
+                        at,
+                        "kind",
+                        format!("a results panel shows {}: none was read beside the dashboard", results::FILE),
+                    ),
+                    Some(f) => {
+                        let axes: Vec<&str> = f.axes.keys().map(String::as_str).collect();
+                        if let Err(e) = f.validate(measures, &axes) {
+                            framework_errors.extend(e.0);
+                        }
+                    }
+                }
+                if d.filters.iter().any(|f| *f != Filter::Period) {
+                    fail(at, "filters", "a results dashboard offers the period filter only".into());
+                }
+                continue;
             }
             if p.kind == PanelKind::Ponam {
                 if p.indicators.is_empty() {
@@ -373,6 +450,12 @@ pub fn validate(
                     ),
                 );
             }
+        }
+    }
+    // One framework shown by several dashboards is reported once.
+    for e in framework_errors {
+        if !errors.iter().any(|o: &DefinitionError| o.line == e.line && o.message == e.message && o.file == e.file) {
+            errors.push(e);
         }
     }
     if errors.is_empty() {

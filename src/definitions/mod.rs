@@ -1,6 +1,7 @@
 //! definitions: what the project's own files declare — measures (`queries/*.sql`
 //! headers), dashboards (`dashboards/*.toml`), the programme's text
-//! (`dashboards/_programme.toml`), the dimension names they share, and the notes
+//! (`dashboards/_programme.toml`), the results framework (`dashboards/_results.toml`),
+//! the dimension names they share, and the notes
 //! programme leads write to explain figures (`DATA/notes/*.toml`) — parsed and
 //! checked, with problems located by file and line.
 //!
@@ -12,6 +13,7 @@ pub mod dimension;
 pub mod measure;
 pub mod notes;
 pub mod programme;
+pub mod results;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ pub use dashboard::{Dashboard, Indicator, Panel, PanelKind, Sort, Target};
 pub use measure::{Measure, MeasureInfo, MonthRange, Sensitivity, Statistic};
 pub use notes::{Note, Notes, When};
 pub use programme::Programme;
+pub use results::Framework;
 
 /// A problem in a definition file, located by file and line.
 #[derive(Debug, Clone, thiserror::Error)]

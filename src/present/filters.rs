@@ -224,8 +224,16 @@ impl Options {
                 .iter()
                 .filter(|p| period_level(p) == Some(level))
                 .cloned()
-                .collect()
+                .collect::<Vec<String>>()
         };
+        if let Some(framework) = &dashboard.results {
+            // The results framework is read by quarter, over the project's quarters.
+            let project: Vec<String> = framework.project.quarters().iter().map(|q| q.code()).collect();
+            return Options {
+                quarters: of_level(QUARTER).into_iter().filter(|q: &String| project.contains(q)).collect::<Vec<String>>(),
+                ..Options::default()
+            };
+        }
         Options {
             years: of_level(YEAR),
             quarters: of_level(QUARTER),

@@ -5,6 +5,8 @@
 //!   which published cells it selects (`resolve`);
 //! - `panels`: a panel's figures — categories × series, labelled, in order;
 //! - `chart`: a panel as a drawing (`charts/` for bars, lines and pyramids, `map`);
+//! - `results`: the results framework's indicators for a quarter — value, target,
+//!   status, trend and disaggregations;
 //! - `notes`: the notes programme leads wrote, as chart marks and as a list;
 //! - `labels`, `i18n`, `text`: names from reference data, French and English
 //!   formatting, words around figures;
@@ -21,4 +23,5 @@ pub mod map;
 pub mod notes;
 pub mod panels;
 pub mod problem;
+pub mod results;
 pub mod text;

@@ -15,11 +15,13 @@ mod axis;
 mod bars;
 mod line;
 mod pyramid;
+mod spark;
 pub(crate) mod style;
 pub(crate) mod svg;
 
 /// Text measurement with the embedded DejaVu Sans, for other drawings (the map).
 pub use style::text_width;
+pub use spark::sparkline;
 
 use crate::present::i18n::{Locale, format_number};
 

@@ -806,6 +806,25 @@ impl Pack<'_> {
         self.layout.gap(20.0);
     }
 
+    /// The results framework for the pack's quarter, as a table.
+    fn results(&mut self, d: &Dashboard, p: &Panel, filters: &Filters) {
+        let table = Table::of_results(self.snapshot, d, p, filters, self.locale);
+        let grid = grid_of(&table, &self.stamp);
+        let title = table.title.clone();
+        let intro = format!(
+            "{} {}",
+            table.description,
+            table.notes.first().map(|(k, v)| format!("{k}: {v}.")).unwrap_or_default()
+        );
+        let head = Layout::measure(&title, WIDTH, HEADING, Face::Bold) + 2.0 + Layout::measure(&intro, WIDTH, BODY, Face::Regular) + 6.0;
+        self.layout.ensure(head + grid.start_height(1));
+        self.heading(&title);
+        self.layout.paragraph(&intro, BODY, Face::Regular, MUTED);
+        self.layout.gap(6.0);
+        grid.place(&mut self.layout, 1);
+        self.layout.gap(20.0);
+    }
+
     /// The running foot of every page: what the pack is, its filters and date, and
     /// the page number.
     fn feet(&mut self) {
@@ -874,6 +893,8 @@ pub fn render(
         if p.kind == PanelKind::Ponam {
             pack.ponam(d, p, false);
             has_ponam = true;
+        } else if p.kind == PanelKind::Results {
+            pack.results(d, p, filters);
         } else {
             pack.chart_panel(p, filters)?;
         }

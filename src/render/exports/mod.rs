@@ -283,6 +283,9 @@ fn panel_table(
     if panel.kind == PanelKind::Ponam {
         return Ok(Table::of_ponam(snapshot, d, panel, locale));
     }
+    if panel.kind == PanelKind::Results {
+        return Ok(Table::of_results(snapshot, d, panel, filters, locale));
+    }
     let figures =
         panels::figures(snapshot, panel, filters, locale).map_err(|_| ExportError::NotPublished)?;
     if figures.categories.is_empty() {

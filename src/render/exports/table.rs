@@ -223,6 +223,67 @@ impl Table {
         }
     }
 
+    /// The results framework for the page's quarter: one row per indicator with the
+    /// result it serves, its baseline, the quarter's value, targets and status.
+    pub fn of_results(
+        snapshot: &crate::snapshot::Snapshot,
+        d: &Dashboard,
+        panel: &Panel,
+        filters: &crate::present::filters::Filters,
+        locale: Locale,
+    ) -> Table {
+        use crate::present::results as framework;
+        let l = locale;
+        let columns = vec![
+            Column::text(l.pick("Résultat", "Result")),
+            Column::text(l.pick("Indicateur", "Indicator")),
+            Column::text(l.pick("Unité", "Unit")),
+            Column::number(l.pick("Valeur de référence", "Baseline"), 1),
+            Column::number(l.pick("Valeur du trimestre", "Value this quarter"), 1),
+            Column::number(l.pick("Cible du trimestre", "Target for the quarter"), 0),
+            Column::number(l.pick("Cible de fin de projet", "End-of-project target"), 0),
+            Column::text(l.pick("État", "Status")),
+            Column::text(l.pick("Source", "Source")),
+        ];
+        let mut rows = Vec::new();
+        let mut quarter = String::new();
+        if let Some(f) = d.results.as_deref() {
+            let q = framework::quarter(f, filters, snapshot.data_as_of());
+            quarter = crate::present::i18n::format_period(&q.code(), l);
+            for o in &f.outcomes {
+                let results = std::iter::once((o.id.as_str(), &o.indicators))
+                    .chain(o.outputs.iter().map(|p| (p.id.as_str(), &p.indicators)));
+                for (result, indicators) in results {
+                    for ind in indicators {
+                        let row = framework::row(snapshot, f, ind, q, l);
+                        rows.push(vec![
+                            Value::Text(result.to_string()),
+                            Value::Text(format!("{} {}", ind.id, l.pick(&ind.text.fr, &ind.text.en))),
+                            Value::Text(l.pick(&ind.unit.fr, &ind.unit.en).to_string()),
+                            Value::Number(ind.baseline.value),
+                            Value::from(row.value),
+                            row.target.map_or(Value::Missing, |t| Value::Number(t.value)),
+                            ind.end_target().map_or(Value::Missing, Value::Number),
+                            Value::Text(row.status.text(l).to_string()),
+                            Value::Text(match ind.measure {
+                                Some(_) => l.pick("cellule publiée", "published cell").to_string(),
+                                None => l.pick("enquête (valeur saisie)", "survey (value entered)").to_string(),
+                            }),
+                        ]);
+                    }
+                }
+            }
+        }
+        Table {
+            title: l.pick(&panel.title.fr, &panel.title.en).to_string(),
+            description: l.pick(&panel.description.fr, &panel.description.en).to_string(),
+            columns,
+            rows,
+            has_code: false,
+            notes: vec![(l.pick("Trimestre", "Quarter").to_string(), quarter)],
+        }
+    }
+
     /// Whether any cell is suppressed or missing (their notes are then needed).
     fn has(&self, value: &Value) -> bool {
         self.rows.iter().flatten().any(|v| v == value)

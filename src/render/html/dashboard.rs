@@ -14,11 +14,13 @@ use crate::definitions::dimension::{AGE_BAND, CERCLE, REGION, SEX};
 use crate::definitions::{Dashboard, Notes, Panel, PanelKind};
 use crate::domain::{AgeBand, Code, Sex};
 use crate::present::chart;
+use crate::present::charts::sparkline;
 use crate::present::filters::{Compare, Filters, Options, Period};
 use crate::present::i18n::{Locale, format_date, format_number, format_period};
 use crate::present::labels;
 use crate::present::notes::{self, ShownNote};
-use crate::present::panels::{self, Figures, Unavailable};
+use crate::present::panels::{self, Figure, Figures, Unavailable};
+use crate::present::results as framework;
 use crate::present::text::{describe_change, describe_filters, whole_numbers};
 use crate::render::exports::{self, Format};
 use crate::snapshot::Snapshot;
@@ -71,7 +73,11 @@ pub fn dashboard_main(
         }
         div.panels {
             @for p in d.panels.iter().filter(|p| p.kind != PanelKind::Kpi) {
-                @if p.kind == PanelKind::Ponam { (ponam(page, d, p, filters)) } @else { (chart_panel(page, d, p, filters)) }
+                @match p.kind {
+                    PanelKind::Ponam => (ponam(page, d, p, filters)),
+                    PanelKind::Results => (results(page, d, p, filters)),
+                    _ => (chart_panel(page, d, p, filters)),
+                }
             }
         }
         (what_happened(page, d))
@@ -136,15 +142,25 @@ fn filter_form(page: &Content<'_>, d: &Dashboard, filters: &Filters, options: &O
                 label {
                     span { (page.t("Période", "Period")) }
                     select name="period" {
-                        option value="" { (page.t("Tout le programme", "Whole programme")) }
-                        optgroup label=(page.t("Années", "Years")) {
-                            @for y in &options.years { option value=(y) selected[selected(period.as_deref(), y)] { (y) } }
+                        @if d.results.is_some() {
+                            option value="" { (page.t("Dernier trimestre complet", "Latest complete quarter")) }
+                        } @else {
+                            option value="" { (page.t("Tout le programme", "Whole programme")) }
                         }
-                        optgroup label=(page.t("Trimestres", "Quarters")) {
-                            @for q in &options.quarters { option value=(q) selected[selected(period.as_deref(), q)] { (format_period(q, l)) } }
+                        @if !options.years.is_empty() {
+                            optgroup label=(page.t("Années", "Years")) {
+                                @for y in &options.years { option value=(y) selected[selected(period.as_deref(), y)] { (y) } }
+                            }
                         }
-                        optgroup label=(page.t("Mois", "Months")) {
-                            @for m in &options.months { option value=(m) selected[selected(period.as_deref(), m)] { (format_period(m, l)) } }
+                        @if !options.quarters.is_empty() {
+                            optgroup label=(page.t("Trimestres", "Quarters")) {
+                                @for q in &options.quarters { option value=(q) selected[selected(period.as_deref(), q)] { (format_period(q, l)) } }
+                            }
+                        }
+                        @if !options.months.is_empty() {
+                            optgroup label=(page.t("Mois", "Months")) {
+                                @for m in &options.months { option value=(m) selected[selected(period.as_deref(), m)] { (format_period(m, l)) } }
+                            }
                         }
                     }
                 }
@@ -416,5 +432,150 @@ fn ponam(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Mar
             }
             (export_links(page, d, p, filters))
         }
+    }
+}
+
+/// The results framework as a table: the chain (impact, outcomes, outputs), and for
+/// each indicator its baseline, the quarter's value, targets, status in words, a
+/// sparkline of its quarters and, on demand, its disaggregations.
+fn results(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
+    let l = page.locale;
+    let Some(f) = d.results.as_deref() else {
+        return html! {};
+    };
+    let snapshot = page.snapshot;
+    let threshold = snapshot.threshold();
+    let q = framework::quarter(f, filters, snapshot.data_as_of());
+    let period = format_period(&q.code(), l);
+    let chosen = filters.period.is_some();
+    let cell = |name: &str| match l {
+        Locale::Fr => format!("{name}\u{a0}:"),
+        Locale::En => format!("{name}:"),
+    };
+    let columns = [
+        page.t("Valeur de référence", "Baseline"),
+        page.t("Valeur du trimestre", "Value this quarter"),
+        page.t("Cible du trimestre", "Target for the quarter"),
+        page.t("Cible de fin de projet", "End-of-project target"),
+        page.t("État", "Status"),
+        page.t("Tendance", "Trend"),
+    ];
+    let indicator_rows = |indicators: &[crate::definitions::results::ResultIndicator]| {
+        html! {
+            @for ind in indicators {
+                @let row = framework::row(snapshot, f, ind, q, l);
+                @let decimals = framework::decimals(snapshot, ind);
+                @let number = |v: f64| format_number(v, decimals, l);
+                @let text = l.pick(&ind.text.fr, &ind.text.en);
+                tr {
+                    th scope="row" {
+                        span.indicator-id { (ind.id) } " " (text)
+                        span.unit { (l.pick(&ind.unit.fr, &ind.unit.en)) }
+                        span.source {
+                            @if ind.measure.is_none() { strong { (page.t("Enquête (valeurs saisies, pas des comptages des extraits). ", "Survey (values entered, not counts from the extracts). ")) } }
+                            (page.t("Vérification : ", "Verification: ")) (l.pick(&ind.verification.fr, &ind.verification.en))
+                            " · " (page.t("Axe PONAM : ", "PONAM axis: "))
+                            (f.axes.get(&ind.ponam_axis).map_or(ind.ponam_axis.as_str(), |a| l.pick(&a.fr, &a.en)))
+                        }
+                        @if !row.disaggregations.is_empty() {
+                            details.disaggregations {
+                                summary { (page.t("Ventilations", "Disaggregations")) span.visually-hidden { " – " (text) } }
+                                @for dis in &row.disaggregations {
+                                    p {
+                                        strong { (labels::dimension_name(&dis.dimension, l)) }
+                                        " (" @if dis.of_quarter { (period) } @else { (page.t("ensemble du programme : publié ainsi seulement", "whole programme: published so only")) } ")"
+                                    }
+                                    ul {
+                                        @for (label, figure) in &dis.cells {
+                                            li { (label) (page.t("\u{a0}: ", ": ")) (shown(page, *figure, decimals, threshold)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    td.num data-label=(cell(columns[0])) {
+                        (number(ind.baseline.value)) br; span.when { "(" (ind.baseline.date) ")" }
+                    }
+                    td.num data-label=(cell(columns[1])) { (shown(page, row.value, decimals, threshold)) }
+                    td.num data-label=(cell(columns[2])) {
+                        @match row.target {
+                            Some(t) => {
+                                (number(t.value))
+                                @if t.pro_rata { br; span.when { (page.t("(prorata de la cible finale)", "(pro rata of the end target)")) } }
+                            }
+                            None => "–",
+                        }
+                    }
+                    td.num data-label=(cell(columns[3])) {
+                        @match ind.end_target() { Some(t) => (number(t)), None => "–" }
+                    }
+                    td data-label=(cell(columns[4])) {
+                        span class={ "status " (row.status.class()) } { (row.status.text(l)) }
+                    }
+                    td data-label=(cell(columns[5])) {
+                        @let points: Vec<String> = row.trend.iter().map(|(tq, fig)| format!("{} {}", format_period(&tq.code(), l), fig.text(decimals, threshold, l))).collect();
+                        @let title = format!("{}{}{}", text, page.t(" – par trimestre : ", " – by quarter: "), points.join(", "));
+                        @let values: Vec<Option<f64>> = row.trend.iter().map(|(_, fig)| fig.value()).collect();
+                        (PreEscaped(sparkline(&format!("trend-{}", ind.id.replace('.', "-")), &title, &values)))
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        section.panel.wide #{ "p-" (p.id) } {
+            h2 { (l.pick(&p.title.fr, &p.title.en)) }
+            p { (whole_numbers(l.pick(&p.description.fr, &p.description.en))) }
+            p.period {
+                (page.t("Trimestre : ", "Quarter: ")) strong { (period) }
+                @if !chosen { " " (page.t("(dernier trimestre complet des données)", "(latest complete quarter of the data)")) }
+                " · " (page.t("projet du ", "project from ")) (format_date(f.project.start, l)) (page.t(" au ", " to ")) (format_date(f.project.end, l))
+            }
+            p.impact { strong { (page.t("Impact : ", "Impact: ")) } (l.pick(&f.impact.text.fr, &f.impact.text.en)) }
+            table.results {
+                caption { (l.pick(&p.title.fr, &p.title.en)) " – " (period) }
+                thead {
+                    tr {
+                        th scope="col" { (page.t("Résultat et indicateur", "Result and indicator")) }
+                        @for c in &columns[..4] { th.num scope="col" { (c) } }
+                        @for c in &columns[4..] { th scope="col" { (c) } }
+                    }
+                }
+                @for (i, o) in f.outcomes.iter().enumerate() {
+                    tbody {
+                        tr.outcome { th scope="rowgroup" colspan="7" { (page.t("Effet ", "Outcome ")) (i + 1) " (" (o.id) ")" (page.t("\u{a0}: ", ": ")) (l.pick(&o.text.fr, &o.text.en)) } }
+                        (indicator_rows(&o.indicators))
+                    }
+                    @for (j, out) in o.outputs.iter().enumerate() {
+                        tbody {
+                            tr.output { th scope="rowgroup" colspan="7" { (page.t("Produit ", "Output ")) (i + 1) "." (j + 1) " (" (out.id) ")" (page.t("\u{a0}: ", ": ")) (l.pick(&out.text.fr, &out.text.en)) } }
+                            (indicator_rows(&out.indicators))
+                        }
+                    }
+                }
+            }
+            p.note { (page.t(
+                "État : « atteint » quand la valeur atteint la cible du trimestre, « en bonne voie » à partir de ",
+                "Status: \"achieved\" when the value reaches the quarter's target, \"on track\" from ",
+            )) (format_number(f.status.on_track_from * 100.0, 0, l)) (if l == Locale::Fr { "\u{a0}%" } else { "%" }) (page.t(
+                " de la cible, « en retard » en dessous ; « non comparable » sans valeur publiée ou sans cible. Une valeur inférieure au seuil de publication n'est pas publiée (« <",
+                " of it, \"behind\" below; \"not comparable\" without a published value or a target. A value below the publication threshold is not published (\"<",
+            )) (threshold) (page.t("») et n'est jamais remplacée par un chiffre.", "\") and never replaced by a number.")) }
+            (export_links(page, d, p, filters))
+        }
+    }
+}
+
+/// A figure of the results table: a number, or why there is none (never a zero).
+fn shown(page: &Content<'_>, figure: Figure, decimals: usize, threshold: u32) -> Markup {
+    match figure {
+        Figure::Value(v) => html! { (format_number(v, decimals, page.locale)) },
+        Figure::Suppressed => html! {
+            span.suppressed { "<" (threshold) " · " (page.t("non publié", "not published")) }
+        },
+        Figure::Missing => html! {
+            span.suppressed { "– · " (page.t("pas de valeur", "no value")) }
+        },
     }
 }
