@@ -3,7 +3,8 @@
 //!
 //! Extract files are checked against the contract and the PII gate; `*.sql` measure
 //! files are parsed and their queries run against an empty private store; dashboard
-//! files are checked against the measures they read; the register files of a data
+//! files are checked against the measures they read; the grant's budget
+//! (`_budget.toml`) for its lines, quarters, total and monthly rates; the register files of a data
 //! folder (`reference/sites.csv`, `reference/departure.csv`) line by line; notes
 //! (`DATA/notes/`, a folder or one of its files) against the dashboards and the PII
 //! gate of notes.
@@ -22,7 +23,7 @@ use crate::extract::report::{format_rows, kind_name, place, rows_word};
 use crate::extract::{self, source::Dialect};
 use crate::locale::Locale;
 use crate::measures;
-use crate::definitions::{DefinitionError, MeasureInfo, dashboard, measure, notes, programme, results};
+use crate::definitions::{Budget, DefinitionError, MeasureInfo, budget, dashboard, measure, notes, programme, results};
 use crate::reference::Register;
 use crate::store::PrivateStore;
 
@@ -49,14 +50,25 @@ pub struct Checked {
     pub text: String,
 }
 
+/// The budget extracts are checked against: `path` when it exists (its problems, one
+/// per line, when it is invalid), else none (finance extracts are then checked
+/// against the budget lines of the reference data, without rates).
+pub fn budget(path: &Path) -> Result<Option<Budget>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    Budget::load(path).map(Some).map_err(|e| e.to_string())
+}
+
 /// Checks a file, or every file of a folder (not recursing). Dashboard files are
-/// checked against the measures of `queries`, extracts against `register`; an
-/// extract's verdict is told in `lang`.
+/// checked against the measures of `queries`, extracts against `register` and
+/// `budget`; an extract's verdict is told in `lang`.
 pub fn check_path(
     path: &Path,
     today: NaiveDate,
     queries: &Path,
     register: &Register,
+    budget: Option<&Budget>,
     lang: Locale,
 ) -> std::io::Result<Vec<Checked>> {
     let mut paths = Vec::new();
@@ -84,6 +96,8 @@ pub fn check_path(
             out.push(check_programme(&p));
         } else if name == results::FILE {
             out.push(check_results(&p, queries));
+        } else if name == budget::FILE {
+            out.push(check_budget(&p));
         } else if p.extension().is_some_and(|e| e == "toml") {
             out.push(check_dashboard(&p, queries));
         } else if p.extension().is_some_and(|e| e == "sql") {
@@ -95,7 +109,7 @@ pub fn check_path(
         } else if is_register_file(&p) {
             out.push(check_register(&p));
         } else {
-            out.push(check_extract(&p, today, register, lang));
+            out.push(check_extract(&p, today, register, budget, lang));
         }
     }
     Ok(out)
@@ -219,9 +233,42 @@ fn check_register(path: &Path) -> Checked {
     }
 }
 
-fn check_extract(path: &Path, today: NaiveDate, register: &Register, lang: Locale) -> Checked {
+/// Checks the grant's budget: currency, total, lines against the reference data,
+/// planned quarters inside the project and adding up to the total, a rate for every
+/// currency in every month of the project.
+fn check_budget(path: &Path) -> Checked {
+    match Budget::load(path) {
+        Ok(b) => Checked {
+            path: path.to_path_buf(),
+            ok: true,
+            text: format!(
+                "OK      {}: budget of {:.2} {}, {} lines, {} quarters, rates for {} months\n",
+                path.display(),
+                b.total,
+                b.currency,
+                b.lines.len(),
+                b.quarters().len(),
+                b.rates.len()
+            ),
+        },
+        Err(e) => Checked {
+            path: path.to_path_buf(),
+            ok: false,
+            text: format!("INVALID {}: {} problem(s)\n{e}\n", path.display(), e.0.len()),
+        },
+    }
+}
+
+fn check_extract(
+    path: &Path,
+    today: NaiveDate,
+    register: &Register,
+    budget: Option<&Budget>,
+    lang: Locale,
+) -> Checked {
     let ctx = extract::Context {
         register: std::sync::Arc::new(register.clone()),
+        budget: budget.cloned().map(std::sync::Arc::new),
         ..extract::Context::new(today)
     };
     let extract = extract::read(path, &ctx, &mut |_, _| {}, &mut |_, _| {});

@@ -202,6 +202,22 @@ code_set!(
     }
 );
 
+code_set!(
+    /// The outputs of the programme that spending serves (finance extracts).
+    Output, "output" {
+        PsychosocialCare = "psychosocial_care",
+        Training = "training",
+        Awareness = "awareness",
+        Coordination = "coordination"
+    }
+);
+
+code_set!(
+    /// Currencies spending is recorded in (finance extracts): the grant's and the two
+    /// the programme pays in locally. `FCFA`/`CFA` are how Malian ledgers write XOF.
+    Currency, "currency" { Usd = "USD", Chf = "CHF", Xof = "XOF" | "FCFA" | "CFA" | "F CFA" }
+);
+
 /// A region (admin1) P-code of the 2019 boundaries, e.g. `ML01`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Region(&'static str);
@@ -255,21 +271,24 @@ impl Country {
     }
 }
 
-/// The four kinds of extract.
+/// The kinds of extract: four about the programme's activities, and its spending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Returns,
     Sessions,
     Campaigns,
     Trainings,
+    /// Monthly spending by budget line: money, never people.
+    Finance,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::Returns,
         Kind::Sessions,
         Kind::Campaigns,
         Kind::Trainings,
+        Kind::Finance,
     ];
 
     /// Name of the kind, which is also the name of its table in the private store.
@@ -279,6 +298,7 @@ impl Kind {
             Kind::Sessions => "sessions",
             Kind::Campaigns => "campaigns",
             Kind::Trainings => "trainings",
+            Kind::Finance => "finance",
         }
     }
 
@@ -295,6 +315,7 @@ impl Kind {
             "sessions" | "session" | "seances" | "seance" => Some(Kind::Sessions),
             "campaigns" | "campaign" | "campagnes" | "campagne" => Some(Kind::Campaigns),
             "trainings" | "training" | "formations" | "formation" => Some(Kind::Trainings),
+            "finance" | "finances" | "depenses" | "depense" | "spending" => Some(Kind::Finance),
             _ => None,
         }
     }
@@ -513,6 +534,8 @@ mod tests {
             Kind::from_file_name("CAMPAGNES-2019.csv"),
             Some(Kind::Campaigns)
         );
+        assert_eq!(Kind::from_file_name("Dépenses_2019-07.xlsx"), Some(Kind::Finance));
+        assert_eq!(Kind::from_file_name("finance.csv"), Some(Kind::Finance));
         assert_eq!(Kind::from_file_name("export.csv"), None);
     }
 

@@ -1,9 +1,10 @@
 //! fixtures: realistic, de-identified extracts for demos, tests and benchmarks.
 //!
-//! Owns the generator of the four extract files (`returns.csv`, `sessions.csv`,
-//! `campaigns.csv`, `trainings.csv`) in the programme's real shape: its volumes, date
-//! ranges, places and proportions, including the small cells (Kidal, Ménaka, girls, 60+)
-//! that disclosure control must handle. Every row is invented from a seed — never real
+//! Owns the generator of the extract files (`returns.csv`, `sessions.csv`,
+//! `campaigns.csv`, `trainings.csv`, `finance.csv`) in the programme's real shape: its
+//! volumes, date ranges, places and proportions, including the small cells (Kidal,
+//! Ménaka, girls, 60+) that disclosure control must handle, and a year of monthly
+//! spending of the 280,000 USD grant. Every row is invented from a seed — never real
 //! people — and every reference is an opaque pseudonym that cannot pass for a phone
 //! number or an e-mail address.
 //!
@@ -22,8 +23,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::{
-    Activity, AgeBand, Cercle, Channel, Code, Country, Facilitator, Kind, Language, Month,
-    Profession, Region, ReturnType, Sex, Topic,
+    Activity, AgeBand, Cercle, Channel, Code, Country, Currency, Facilitator, Kind, Language,
+    Month, Output, Profession, Region, ReturnType, Sex, Topic,
 };
 use crate::extract::contract;
 
@@ -41,7 +42,7 @@ pub struct Summary {
     pub files: Vec<(PathBuf, u64)>,
 }
 
-/// Writes the four extracts into `out` (created if missing) for `seed`, with volumes
+/// Writes the extracts into `out` (created if missing) for `seed`, with volumes
 /// multiplied by `scale` (rounded, at least one row per file).
 pub fn write(out: &Path, seed: u64, scale: f64) -> io::Result<Summary> {
     if !scale.is_finite() || scale <= 0.0 {
@@ -62,6 +63,8 @@ pub fn write(out: &Path, seed: u64, scale: f64) -> io::Result<Summary> {
             Kind::Sessions => write_csv(&path, kind, &sessions(&mut rng, scale))?,
             Kind::Campaigns => write_csv(&path, kind, &campaigns(&mut rng, scale))?,
             Kind::Trainings => write_csv(&path, kind, &trainings(&mut rng, scale))?,
+            // Money does not scale with the number of people: one year, at any scale.
+            Kind::Finance => write_csv(&path, kind, &finance(&mut rng))?,
         };
         files.push((path, rows));
     }
@@ -1027,6 +1030,133 @@ fn score_text(score: f64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// Finance
+// ---------------------------------------------------------------------------------------
+
+struct FinanceRow {
+    month: Month,
+    line: &'static str,
+    output: Output,
+    amount: String,
+    currency: Currency,
+}
+
+impl Row for FinanceRow {
+    fn field(&self, column: &str) -> Option<String> {
+        Some(match column {
+            "month" => self.month.to_string(),
+            "budget_line" => self.line.to_owned(),
+            "output" => self.output.code().to_owned(),
+            "amount" => self.amount.clone(),
+            "currency" => self.currency.code().to_owned(),
+            _ => return None,
+        })
+    }
+}
+
+/// The grant's plan in USD per budget line and quarter (2019-Q1 is the last days of
+/// March 2019; 2020-Q1 runs to the end in March 2020), as `dashboards/_budget.toml`
+/// plans it.
+const FINANCE_PLAN: &[(&str, [f64; 5])] = &[
+    ("staff", [2_000.0, 24_000.0, 24_000.0, 24_000.0, 24_000.0]),
+    ("psychosocial_care", [0.0, 13_000.0, 15_000.0, 16_000.0, 14_000.0]),
+    ("training", [0.0, 12_000.0, 9_000.0, 6_000.0, 3_000.0]),
+    ("campaigns", [0.0, 8_000.0, 9_000.0, 11_000.0, 10_000.0]),
+    ("workshops", [0.0, 4_400.0, 5_000.0, 6_500.0, 6_500.0]),
+    ("monitoring", [0.0, 2_500.0, 3_000.0, 3_500.0, 5_000.0]),
+    ("overheads", [400.0, 4_800.0, 4_800.0, 4_800.0, 4_800.0]),
+];
+
+/// How a budget line's spending splits between the outputs it serves, and which part
+/// of it is paid locally in CFA francs (the rest in USD; overheads are billed from
+/// Switzerland in CHF).
+fn finance_split(line: &str) -> (&'static [(Output, f64)], f64) {
+    match line {
+        "staff" => (
+            &[
+                (Output::PsychosocialCare, 0.5),
+                (Output::Training, 0.15),
+                (Output::Awareness, 0.15),
+                (Output::Coordination, 0.2),
+            ],
+            0.0,
+        ),
+        "psychosocial_care" => (&[(Output::PsychosocialCare, 1.0)], 0.3),
+        "training" => (&[(Output::Training, 1.0)], 0.2),
+        "campaigns" => (&[(Output::Awareness, 1.0)], 0.35),
+        "workshops" => (&[(Output::PsychosocialCare, 1.0)], 0.4),
+        _ => (&[(Output::Coordination, 1.0)], 0.0),
+    }
+}
+
+/// Local currency per USD the accountants paid at (roughly 2019's): the budget file's
+/// rates convert back, so amounts land near the plan without matching it exactly.
+const XOF_PER_USD: f64 = 590.0;
+const CHF_PER_USD: f64 = 0.99;
+
+/// A year of monthly spending: each line's quarterly plan spread over its months, spent
+/// at 80 to 105 % of plan (staff steadier), split by output and currency.
+fn finance(rng: &mut ChaCha8Rng) -> Vec<FinanceRow> {
+    let months: Vec<Month> = std::iter::successors(Some(Month { year: 2019, month: 3 }), |m| {
+        Some(m.next())
+    })
+    .take(13)
+    .collect();
+    // Quarter index of a month (0 = 2019-Q1) and how many project months it has.
+    let quarter = |m: Month| ((m.year - 2019) * 4 + (m.month as i32 - 1) / 3) as usize;
+    let months_in = |q: usize| months.iter().filter(|m| quarter(**m) == q).count() as f64;
+    let cents = |x: f64| format!("{:.2}", (x * 100.0).round() / 100.0);
+    let mut rows = Vec::new();
+    for month in &months {
+        let q = quarter(*month);
+        for (line, plan) in FINANCE_PLAN {
+            let planned = plan[q] / months_in(q);
+            if planned == 0.0 {
+                continue;
+            }
+            let execution = if *line == "staff" {
+                rng.random_range(0.95..1.0)
+            } else {
+                rng.random_range(0.80..1.05)
+            };
+            let spent = planned * execution;
+            let (outputs, local) = finance_split(line);
+            for (output, share) in outputs {
+                let usd = spent * share;
+                if *line == "overheads" {
+                    rows.push(FinanceRow {
+                        month: *month,
+                        line,
+                        output: *output,
+                        amount: cents(usd * CHF_PER_USD),
+                        currency: Currency::Chf,
+                    });
+                    continue;
+                }
+                rows.push(FinanceRow {
+                    month: *month,
+                    line,
+                    output: *output,
+                    amount: cents(usd * (1.0 - local)),
+                    currency: Currency::Usd,
+                });
+                if local > 0.0 {
+                    // CFA francs have no cents; ledgers round to the franc.
+                    rows.push(FinanceRow {
+                        month: *month,
+                        line,
+                        output: *output,
+                        amount: format!("{:.0}", (usd * local * XOF_PER_USD).round()),
+                        currency: Currency::Xof,
+                    });
+                }
+            }
+        }
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------
 // Shared helpers: writing, choosing, dates, pseudonyms
 // ---------------------------------------------------------------------------------------
 
@@ -1265,7 +1395,7 @@ mod tests {
     #[test]
     fn scale_one_has_the_programmes_11505_returns() {
         let (dir, summary) = written(1, 1.0);
-        assert_eq!(summary.files.len(), 4);
+        assert_eq!(summary.files.len(), 5);
         assert_eq!(summary.files[0], (dir.path().join("returns.csv"), 11_505));
         assert_eq!(read(dir.path(), Kind::Returns).1.len(), 11_505);
         let total: u64 = summary
@@ -1399,6 +1529,31 @@ mod tests {
                 .collect();
             assert_eq!(unique.len(), records.len(), "{kind}");
         }
+    }
+
+    #[test]
+    fn a_year_of_spending_stays_near_the_280000_usd_plan() {
+        let (dir, _) = written(1, 1.0);
+        let (header, records) = read(dir.path(), Kind::Finance);
+        let (amount, currency) = (column(&header, "amount"), column(&header, "currency"));
+        let usd: f64 = records
+            .iter()
+            .map(|r| {
+                let x: f64 = r[amount].parse().unwrap();
+                match r[currency].as_str() {
+                    "USD" => x,
+                    "CHF" => x / CHF_PER_USD,
+                    _ => x / XOF_PER_USD,
+                }
+            })
+            .sum();
+        assert!((230_000.0..280_000.0).contains(&usd), "{usd}");
+        for code in ["USD", "CHF", "XOF"] {
+            assert!(records.iter().any(|r| r[currency] == code), "no {code}");
+        }
+        // At every scale, the same year of spending.
+        let (small, _) = written(1, 0.01);
+        assert_eq!(read(small.path(), Kind::Finance).1.len(), records.len());
     }
 
     #[test]

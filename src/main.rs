@@ -77,6 +77,11 @@ enum Command {
         /// (the JSON report carries both).
         #[arg(long, env = "REINTEGRA_LANG", default_value = "fr")]
         lang: Locale,
+        /// The grant's budget (budget lines, exchange rates) finance extracts are
+        /// checked and converted with. Default: `dashboards/_budget.toml` beside the
+        /// queries folder, when present.
+        #[arg(long, env = "REINTEGRA_BUDGET")]
+        budget: Option<PathBuf>,
     },
     /// Copy the published snapshots of one data folder to another (a replica's), each
     /// snapshot file first and `CURRENT` last, then the job's status; removes snapshots
@@ -121,6 +126,9 @@ enum Command {
         /// The language an extract's problems are told in: fr or en.
         #[arg(long, default_value = "fr")]
         lang: Locale,
+        /// The grant's budget finance extracts are checked against, when present.
+        #[arg(long, default_value = "dashboards/_budget.toml")]
+        budget: PathBuf,
     },
     /// Serve the dashboards of the published snapshot (read-only).
     Serve {
@@ -353,9 +361,13 @@ fn run(command: Command) -> anyhow::Result<u8> {
             config,
             dashboards,
             lang,
+            budget,
         } => {
             let mut options = ingest::Options::new(inbox, data, queries);
             options.lang = lang;
+            if budget.is_some() {
+                options.budget = budget;
+            }
             if dashboards.is_some() {
                 options.dashboards = dashboards;
             }
@@ -431,12 +443,17 @@ fn run(command: Command) -> anyhow::Result<u8> {
             dashboards,
             data,
             lang,
+            budget,
         } => {
             let results = if check::is_notes(&path) {
                 check::check_notes(&path, &dashboards)
             } else {
                 let register = check::register(data.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
-                check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register, lang)
+                let budget = check::budget(&budget).unwrap_or_else(|e| {
+                    eprintln!("{} is invalid, so finance extracts are checked without it (check it on its own):\n{e}", budget.display());
+                    None
+                });
+                check::check_path(&path, chrono::Utc::now().date_naive(), &queries, &register, budget.as_ref(), lang)
             }
             .with_context(|| format!("checking {}", path.display()))?;
             let mut ok = true;

@@ -297,10 +297,10 @@ fn uploads_still_being_written_are_left_for_the_next_run() {
     options.settle = Duration::from_secs(60);
     let summary = reintegra::ingest::run(&options).unwrap();
     assert!(summary.files.is_empty());
-    assert_eq!(summary.unsettled.len(), 4, "{:?}", summary.unsettled);
+    assert_eq!(summary.unsettled.len(), 5, "{:?}", summary.unsettled);
     // Once they have not changed for the settling time, they are read.
     let old = std::time::SystemTime::now() - Duration::from_secs(120);
-    for kind in ["returns", "sessions", "campaigns", "trainings"] {
+    for kind in ["returns", "sessions", "campaigns", "trainings", "finance"] {
         std::fs::File::options()
             .write(true)
             .open(ws.inbox().join(format!("{kind}.csv")))
@@ -309,7 +309,7 @@ fn uploads_still_being_written_are_left_for_the_next_run() {
             .unwrap();
     }
     let summary = reintegra::ingest::run(&options).unwrap();
-    assert_eq!(summary.files.len(), 4);
+    assert_eq!(summary.files.len(), 5);
     assert!(ws.inbox().join("retours.csv.part").exists(), "an upload in progress stays");
 }
 

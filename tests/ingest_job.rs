@@ -23,7 +23,7 @@ fn fixtures_load_and_publish_every_measure() {
     ws.deliver_fixtures();
     let summary = ws.ingest();
     assert_eq!(summary.exit_code(), 0);
-    assert_eq!(summary.files.len(), 4);
+    assert_eq!(summary.files.len(), 5);
     assert!(
         summary
             .files
@@ -212,7 +212,7 @@ fn every_load_is_recorded() {
         .iter()
         .map(|l| (l.file.as_str(), l.outcome.as_str()))
         .collect();
-    assert_eq!(outcomes.len(), 6, "{outcomes:?}");
+    assert_eq!(outcomes.len(), 7, "{outcomes:?}");
     assert!(outcomes.contains(&("trainings.csv", "duplicate")));
     assert!(outcomes.contains(&("sessions_bad.csv", "rejected")));
     let returns = loads.iter().find(|l| l.file == "returns.csv").unwrap();
@@ -261,7 +261,7 @@ fn snapshots_hold_no_person_ref_and_no_person_level_table() {
         );
     }
     let tables: Vec<String> = columns.iter().map(|c| c.0.clone()).collect();
-    for table in ["returns", "sessions", "campaigns", "trainings", "loads"] {
+    for table in ["returns", "sessions", "campaigns", "trainings", "finance", "exchange_rates", "loads"] {
         assert!(
             !tables.contains(&table.to_string()),
             "{table} is not published"

@@ -1,13 +1,15 @@
 //! definitions: what the project's own files declare — measures (`queries/*.sql`
 //! headers), dashboards (`dashboards/*.toml`), the programme's text
 //! (`dashboards/_programme.toml`), the results framework (`dashboards/_results.toml`),
-//! the dimension names they share, and the notes
+//! the grant's budget (`dashboards/_budget.toml`), the dimension names they share, and
+//! the notes
 //! programme leads write to explain figures (`DATA/notes/*.toml`) — parsed and
 //! checked, with problems located by file and line.
 //!
 //! Both sides read definitions: the job computes the measures they declare, the server
 //! lays out the dashboards. Nothing here touches data.
 
+pub mod budget;
 pub mod dashboard;
 pub mod dimension;
 pub mod measure;
@@ -18,6 +20,7 @@ pub mod results;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use budget::Budget;
 pub use dashboard::{Dashboard, Indicator, Panel, PanelKind, Sort, Target};
 pub use measure::{Measure, MeasureInfo, MonthRange, Sensitivity, Statistic};
 pub use notes::{Note, Notes, When};

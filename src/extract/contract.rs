@@ -4,8 +4,8 @@
 //! "stored" columns listed here, in this order.
 
 use crate::domain::{
-    Activity, AgeBand, Channel, Code, Facilitator, Kind, Language, Profession, ReturnType, Sex,
-    Topic, fold_accent,
+    Activity, AgeBand, Channel, Code, Currency, Facilitator, Kind, Language, Output, Profession,
+    ReturnType, Sex, Topic, fold_accent,
 };
 
 /// What a column must hold.
@@ -33,6 +33,13 @@ pub enum ColType {
     Count,
     /// A test score between 0 and 100.
     Score,
+    /// A calendar month, `YYYY-MM`, or any date of it; stored as its first day.
+    Month,
+    /// A line of the grant's budget (`dashboards/_budget.toml`).
+    BudgetLine,
+    /// A sum of money: non-negative, at most two decimals (point or comma), thousands
+    /// optionally grouped with spaces.
+    Amount,
 }
 
 /// The closed code sets a column can draw from.
@@ -47,6 +54,8 @@ pub enum CodeSet {
     Language,
     Profession,
     Topic,
+    Output,
+    Currency,
 }
 
 impl CodeSet {
@@ -65,6 +74,8 @@ impl CodeSet {
             CodeSet::Language => code::<Language>(raw),
             CodeSet::Profession => code::<Profession>(raw),
             CodeSet::Topic => code::<Topic>(raw),
+            CodeSet::Output => code::<Output>(raw),
+            CodeSet::Currency => code::<Currency>(raw),
         }
     }
 
@@ -83,12 +94,14 @@ impl CodeSet {
             CodeSet::Language => all::<Language>(),
             CodeSet::Profession => all::<Profession>(),
             CodeSet::Topic => all::<Topic>(),
+            CodeSet::Output => all::<Output>(),
+            CodeSet::Currency => all::<Currency>(),
         }
     }
 }
 
 impl CodeSet {
-    pub const ALL: [CodeSet; 9] = [
+    pub const ALL: [CodeSet; 11] = [
         CodeSet::Sex,
         CodeSet::AgeBand,
         CodeSet::ReturnType,
@@ -98,6 +111,8 @@ impl CodeSet {
         CodeSet::Language,
         CodeSet::Profession,
         CodeSet::Topic,
+        CodeSet::Output,
+        CodeSet::Currency,
     ];
 }
 
@@ -213,6 +228,15 @@ const TRAININGS: &[ColumnSpec] = &[
     col("post_score", "score_apres", T::Score, Optional),
 ];
 
+/// One row per month, budget line, output and currency: what the accounts spent.
+const FINANCE: &[ColumnSpec] = &[
+    col("month", "mois", T::Month, Required),
+    col("budget_line", "ligne_budgetaire", T::BudgetLine, Required),
+    col("output", "produit", T::Code(CodeSet::Output), Required),
+    col("amount", "montant", T::Amount, Required),
+    col("currency", "devise", T::Code(CodeSet::Currency), Required),
+];
+
 /// The columns a file of this kind may carry.
 pub fn columns(kind: Kind) -> &'static [ColumnSpec] {
     match kind {
@@ -220,6 +244,7 @@ pub fn columns(kind: Kind) -> &'static [ColumnSpec] {
         Kind::Sessions => SESSIONS,
         Kind::Campaigns => CAMPAIGNS,
         Kind::Trainings => TRAININGS,
+        Kind::Finance => FINANCE,
     }
 }
 
@@ -282,11 +307,19 @@ pub fn stored_columns(kind: Kind) -> &'static [StoredColumn] {
         stored("pre_score", "DOUBLE"),
         stored("post_score", "DOUBLE"),
     ];
+    const FINANCE: &[StoredColumn] = &[
+        stored("month", "DATE NOT NULL"),
+        stored("budget_line", "VARCHAR NOT NULL"),
+        stored("output", "VARCHAR NOT NULL"),
+        stored("amount", "DECIMAL(18,2) NOT NULL"),
+        stored("currency", "VARCHAR NOT NULL"),
+    ];
     match kind {
         Kind::Returns => RETURNS,
         Kind::Sessions => SESSIONS,
         Kind::Campaigns => CAMPAIGNS,
         Kind::Trainings => TRAININGS,
+        Kind::Finance => FINANCE,
     }
 }
 
@@ -297,6 +330,7 @@ pub fn date_column(kind: Kind) -> &'static str {
         Kind::Sessions => "session_date",
         Kind::Campaigns => "event_date",
         Kind::Trainings => "training_date",
+        Kind::Finance => "month",
     }
 }
 
@@ -307,6 +341,7 @@ pub fn key_columns(kind: Kind) -> &'static [&'static str] {
         Kind::Sessions => &["session_ref", "person_ref"],
         Kind::Campaigns => &["event_ref"],
         Kind::Trainings => &["training_ref", "person_ref"],
+        Kind::Finance => &["budget_line", "month", "output", "currency"],
     }
 }
 

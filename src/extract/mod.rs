@@ -60,6 +60,10 @@ pub struct Context {
     pub limits: Limits,
     /// The sites and countries of departure an extract may name.
     pub register: Arc<crate::reference::Register>,
+    /// The grant's budget: the lines a finance extract may name and the months (and
+    /// currencies) it has exchange rates for. None: the budget lines of the reference
+    /// data (`[budget_line]` of `labels.toml`), and no check of rates.
+    pub budget: Option<Arc<crate::definitions::Budget>>,
 }
 
 impl Context {
@@ -69,6 +73,7 @@ impl Context {
             today,
             limits: Limits::default(),
             register: Arc::new(crate::reference::Register::builtin()),
+            budget: None,
         }
     }
 }

@@ -60,6 +60,15 @@ pub enum Rule {
     NoHeader,
     /// A site that is not in the register, or not in the row's cercle.
     UnknownSite,
+    /// Not a month (`YYYY-MM`, `MM/YYYY` or a date of the month).
+    InvalidMonth,
+    /// A budget line the budget file does not list.
+    UnknownBudgetLine,
+    /// Not an amount of money.
+    InvalidAmount,
+    NegativeAmount,
+    /// The budget file gives no exchange rate for the row's month and currency.
+    NoExchangeRate,
 }
 
 impl Rule {
@@ -99,6 +108,11 @@ impl Rule {
             Rule::CrashedReader => "crashed-reader",
             Rule::NoHeader => "no-header",
             Rule::UnknownSite => "unknown-site",
+            Rule::InvalidMonth => "invalid-month",
+            Rule::UnknownBudgetLine => "unknown-budget-line",
+            Rule::InvalidAmount => "invalid-amount",
+            Rule::NegativeAmount => "negative-amount",
+            Rule::NoExchangeRate => "no-exchange-rate",
         }
     }
 
@@ -124,8 +138,8 @@ impl Rule {
                 "the file is empty: it has no header row, or no data row below the header",
             ),
             Rule::UnknownKind => t(
-                "le type d'extraction (retours, séances, campagnes ou formations) n'est pas reconnu",
-                "the kind of extract (returns, sessions, campaigns or trainings) is not recognised",
+                "le type d'extraction (retours, séances, campagnes, formations ou dépenses) n'est pas reconnu",
+                "the kind of extract (returns, sessions, campaigns, trainings or finance) is not recognised",
             ),
             Rule::PiiColumn(kind) => match locale {
                 Locale::Fr => format!("d'après son titre, la colonne semble contenir {}", kind.describe(locale)),
@@ -248,6 +262,26 @@ impl Rule {
                 "la première ligne contient des valeurs, pas des noms de colonnes",
                 "the first row holds values, not column names",
             ),
+            Rule::InvalidMonth => t(
+                "ce n'est pas un mois écrit AAAA-MM ou MM/AAAA, ni une date réelle de ce mois",
+                "not a month written YYYY-MM or MM/YYYY, nor a real date in that month",
+            ),
+            Rule::UnknownBudgetLine => t(
+                "la colonne `budget_line` contient un code de ligne budgétaire absent du budget du projet",
+                "the column `budget_line` holds a code that is not a line of the project's budget",
+            ),
+            Rule::InvalidAmount => t(
+                "ce n'est pas un montant : des chiffres, avec au plus deux décimales",
+                "not an amount: digits, with two decimals at most",
+            ),
+            Rule::NegativeAmount => t(
+                "un montant dépensé ne peut pas être négatif",
+                "an amount spent cannot be negative",
+            ),
+            Rule::NoExchangeRate => t(
+                "le budget du projet ne donne pas de taux de change pour le mois de la ligne dans cette monnaie : le montant ne peut pas être converti",
+                "the project's budget gives no exchange rate for the row's month in this currency, so the amount cannot be converted",
+            ),
         }
     }
 
@@ -272,8 +306,8 @@ impl Rule {
                 "check that you exported the right file, with its header row and its data, and deliver it again",
             ),
             Rule::UnknownKind => t(
-                "commencez le nom du fichier par retours, seances, campagnes ou formations (ou returns, sessions, campaigns, trainings), ou utilisez les noms de colonnes du contrat",
-                "start the file name with returns/retours, sessions/seances, campaigns/campagnes or trainings/formations, or use the contract's column names",
+                "commencez le nom du fichier par retours, seances, campagnes, formations ou depenses (ou returns, sessions, campaigns, trainings, finance), ou utilisez les noms de colonnes du contrat",
+                "start the file name with returns/retours, sessions/seances, campaigns/campagnes, trainings/formations or finance/depenses, or use the contract's column names",
             ),
             Rule::PiiColumn(_) => t(
                 "supprimez cette colonne du fichier avant de le renvoyer ; aucune donnée qui identifie une personne ne doit être transmise",
@@ -426,6 +460,26 @@ impl Rule {
             Rule::NoHeader => t(
                 "ajoutez au-dessus des données la ligne d'en-tête du contrat (person_ref, return_date, …)",
                 "add the contract's header row (person_ref, return_date, …) above the data",
+            ),
+            Rule::InvalidMonth => t(
+                "écrivez le mois sous la forme AAAA-MM (2019-07) ou MM/AAAA (07/2019)",
+                "write the month as YYYY-MM (2019-07) or MM/YYYY (07/2019)",
+            ),
+            Rule::UnknownBudgetLine => t(
+                "utilisez un code de ligne du budget (staff, psychosocial_care, training, campaigns, workshops, monitoring, overheads) ; une nouvelle ligne s'ajoute au budget (dashboards/_budget.toml) par l'administrateur",
+                "use a code of a budget line (staff, psychosocial_care, training, campaigns, workshops, monitoring, overheads); a new line is added to the budget (dashboards/_budget.toml) by the administrator",
+            ),
+            Rule::InvalidAmount => t(
+                "écrivez le montant en chiffres, avec une virgule ou un point avant les décimales (au plus deux), sans symbole monétaire (les espaces entre les milliers sont acceptés)",
+                "write the amount in digits, with a comma or a point before the decimals (two at most) and no currency sign (spaces between thousands are accepted)",
+            ),
+            Rule::NegativeAmount => t(
+                "corrigez le montant, qui doit valoir 0 ou plus ; un remboursement se déduit de la dépense du mois",
+                "correct the amount to 0 or more; a refund is deducted from the month's spending",
+            ),
+            Rule::NoExchangeRate => t(
+                "vérifiez le mois et la monnaie ; si la dépense est juste, demandez à l'administrateur d'ajouter le taux du mois à dashboards/_budget.toml, puis renvoyez le fichier",
+                "check the month and the currency; if the spending is right, ask the administrator to add the month's rate to dashboards/_budget.toml, then deliver the file again",
             ),
         }
     }
@@ -689,6 +743,7 @@ pub fn kind_name(kind: Kind, locale: Locale) -> &'static str {
         (Locale::Fr, Kind::Sessions) => "séances",
         (Locale::Fr, Kind::Campaigns) => "campagnes",
         (Locale::Fr, Kind::Trainings) => "formations",
+        (Locale::Fr, Kind::Finance) => "dépenses",
     }
 }
 
@@ -830,13 +885,18 @@ mod tests {
             Rule::CrashedReader,
             Rule::NoHeader,
             Rule::UnknownSite,
+            Rule::InvalidMonth,
+            Rule::UnknownBudgetLine,
+            Rule::InvalidAmount,
+            Rule::NegativeAmount,
+            Rule::NoExchangeRate,
         ];
         rules.extend(pii.iter().map(|k| Rule::PiiColumn(*k)));
         rules.extend(pii.iter().map(|k| Rule::PiiValue(*k)));
         let defaults = crate::extract::Limits::default();
         rules.extend(limits.iter().map(|l| Rule::Limit(*l, defaults.value(*l))));
         // No wildcard: a new variant does not compile until it is listed above.
-        let mut seen = [false; 34];
+        let mut seen = [false; 39];
         for rule in &rules {
             let i = match rule {
                 Rule::Unreadable => 0,
@@ -873,6 +933,11 @@ mod tests {
                 Rule::CrashedReader => 31,
                 Rule::NoHeader => 32,
                 Rule::UnknownSite => 33,
+                Rule::InvalidMonth => 34,
+                Rule::UnknownBudgetLine => 35,
+                Rule::InvalidAmount => 36,
+                Rule::NegativeAmount => 37,
+                Rule::NoExchangeRate => 38,
             };
             seen[i] = true;
         }

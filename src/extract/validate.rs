@@ -18,6 +18,7 @@ use crate::pii;
 use crate::reference::Register;
 use super::report::{Problems, Rule};
 use crate::domain::{AgeBand, Cercle, Code, Country, Kind, Month, MonthSpan, Region, parse_date};
+use crate::definitions::Budget;
 
 /// Longest accepted reference or site name, in characters.
 const MAX_TEXT: usize = 80;
@@ -189,6 +190,8 @@ enum Value<'a> {
     Flag(bool),
     /// A site of the register (index).
     Site(usize),
+    /// A budget line (index into the validator's lines).
+    BudgetLine(usize),
 }
 
 /// One normalised row, as text fields in the order of the store's columns.
@@ -223,6 +226,9 @@ pub struct Validator {
     today: NaiveDate,
     limits: Limits,
     register: std::sync::Arc<Register>,
+    /// The budget lines a finance row may name, and the budget's rates (if given).
+    budget_lines: Vec<String>,
+    budget: Option<std::sync::Arc<Budget>>,
     pub problems: Problems,
     pub rows: u64,
     span: Option<(NaiveDate, NaiveDate)>,
@@ -238,6 +244,14 @@ impl Validator {
             today: ctx.today,
             limits: ctx.limits,
             register: ctx.register.clone(),
+            budget_lines: match &ctx.budget {
+                Some(b) => b.lines.iter().map(|l| l.code.clone()).collect(),
+                None => crate::reference::labels()
+                    .get("budget_line")
+                    .map(|set| set.keys().cloned().collect())
+                    .unwrap_or_default(),
+            },
+            budget: ctx.budget.clone(),
             problems: Problems::default(),
             rows: 0,
             span: None,
@@ -290,7 +304,7 @@ impl Validator {
                 values.push(Value::Invalid);
                 continue;
             }
-            let value = parse_cell(spec, cell, &self.register).unwrap_or_else(|rule| {
+            let value = parse_cell(spec, cell, &self.register, &self.budget_lines).unwrap_or_else(|rule| {
                 let rule = match pii::value_kind(cell) {
                     Some(kind) => Rule::PiiValue(kind),
                     None => rule,
@@ -384,6 +398,15 @@ impl Validator {
                     .at(row, "unaccompanied_minor", Rule::UnaccompaniedAdult);
             }
         }
+        // Spending converts to the grant's currency with the month's rate: a month
+        // (or currency) the budget file gives no rate for cannot be converted.
+        if kind == Kind::Finance
+            && let (Some(budget), Some(d), Value::Code(currency)) =
+                (&self.budget, date, self.get(values, "currency"))
+            && budget.rate(Month::of(d), currency).is_none()
+        {
+            self.problems.at(row, "currency", Rule::NoExchangeRate);
+        }
         if kind == Kind::Campaigns
             && let Value::Int(total) = self.get(values, "people_reached")
         {
@@ -415,6 +438,8 @@ impl Validator {
                 match self.get(values, name) {
                     Value::Text(t) => t.hash(&mut hasher),
                     Value::Date(d) => d.hash(&mut hasher),
+                    Value::Code(c) => c.hash(&mut hasher),
+                    Value::BudgetLine(i) => i.hash(&mut hasher),
                     _ => {}
                 }
             }
@@ -456,6 +481,7 @@ impl Validator {
                 (_, Value::Text(t)) => t,
                 (_, Value::Code(c)) => c,
                 (_, Value::Site(i)) => self.register.sites[i].code.as_str(),
+                (_, Value::BudgetLine(i)) => self.budget_lines[i].as_str(),
                 (_, Value::Date(d)) => {
                     use std::fmt::Write;
                     let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
@@ -492,7 +518,12 @@ fn age_bands_for(year: i64, date: NaiveDate) -> [AgeBand; 2] {
 }
 
 /// Parses one cell by its column's type.
-fn parse_cell<'a>(spec: &ColumnSpec, cell: &'a str, register: &Register) -> Result<Value<'a>, Rule> {
+fn parse_cell<'a>(
+    spec: &ColumnSpec,
+    cell: &'a str,
+    register: &Register,
+    budget_lines: &[String],
+) -> Result<Value<'a>, Rule> {
     let cell = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
     if cell.is_empty() {
         return match (spec.need, spec.ty) {
@@ -564,7 +595,65 @@ fn parse_cell<'a>(spec: &ColumnSpec, cell: &'a str, register: &Register) -> Resu
             Ok(x) if (0.0..=100.0).contains(&x) => Ok(Value::Number(x)),
             _ => Err(Rule::InvalidScore),
         },
+        ColType::Month => parse_month(cell).map(Value::Date).ok_or(Rule::InvalidMonth),
+        ColType::BudgetLine => budget_lines
+            .iter()
+            .position(|l| l.eq_ignore_ascii_case(cell))
+            .map(Value::BudgetLine)
+            .ok_or(Rule::UnknownBudgetLine),
+        ColType::Amount => {
+            if let Some(kind) = pii::value_kind(cell) {
+                return Err(Rule::PiiValue(kind));
+            }
+            parse_amount(cell)
+        }
     }
+}
+
+/// The first day of the month a cell names: `2019-07`, `07/2019`, or any date of it.
+fn parse_month(cell: &str) -> Option<NaiveDate> {
+    if let Some(d) = parse_date(cell) {
+        return Some(Month::of(d).first_day());
+    }
+    let month = match cell.split_once('/') {
+        Some((m, y)) if y.len() == 4 && (1..=2).contains(&m.len()) => Month::parse(&format!("{y}-{m}")),
+        Some(_) => None,
+        None if cell.len() == 7 => Month::parse(cell),
+        None => None,
+    };
+    month.map(Month::first_day)
+}
+
+/// A sum of money: digits with at most two decimals after a point or a comma, thousands
+/// optionally grouped with spaces (`12 500,50`, `12500.5`); never negative.
+fn parse_amount(cell: &str) -> Result<Value<'static>, Rule> {
+    let compact: String = cell
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let (negative, digits) = match compact.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, compact.as_str()),
+    };
+    let (whole, decimals) = match digits.split_once([',', '.']) {
+        Some((w, d)) => (w, d),
+        None => (digits, ""),
+    };
+    let well_formed = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && decimals.len() <= 2
+        && decimals.bytes().all(|b| b.is_ascii_digit())
+        && whole.len() <= 15;
+    if !well_formed {
+        return Err(Rule::InvalidAmount);
+    }
+    if negative {
+        return Err(Rule::NegativeAmount);
+    }
+    format!("{whole}.{decimals}0")
+        .parse::<f64>()
+        .map(Value::Number)
+        .map_err(|_| Rule::InvalidAmount)
 }
 
 #[cfg(test)]
@@ -774,6 +863,88 @@ mod tests {
         assert!(rules.contains(&(3, "negative-count")));
         assert!(rules.contains(&(4, "part-exceeds-total")));
         assert!(!rules.iter().any(|r| r.0 == 5), "1 500 is a valid count");
+    }
+
+    const FINANCE: &[&str] = &["month", "budget_line", "output", "amount", "currency"];
+
+    #[test]
+    fn finance_rows_are_months_budget_lines_and_amounts() {
+        let (v, out) = run(
+            Kind::Finance,
+            FINANCE,
+            &[
+                &["2019-07", " Staff ", "coordination", "12 500,50", "usd"],
+                &["15/08/2019", "training", "Formation des professionnels", "1500", "FCFA"],
+                &["09/2019", "overheads", "coordination", "0.5", "CHF"],
+            ],
+        );
+        assert!(v.problems.is_empty(), "{:?}", v.problems.iter().collect::<Vec<_>>());
+        assert_eq!(out[0], ["2019-07-01", "staff", "coordination", "12500.5", "USD"]);
+        assert_eq!(out[1], ["2019-08-01", "training", "training", "1500", "XOF"]);
+        assert_eq!(out[2], ["2019-09-01", "overheads", "coordination", "0.5", "CHF"]);
+        assert_eq!(v.span().map(|s| s.to_string()).as_deref(), Some("2019-07..2019-09"));
+    }
+
+    #[test]
+    fn bad_finance_cells_name_their_column_and_rule() {
+        let (v, out) = run(
+            Kind::Finance,
+            FINANCE,
+            &[
+                &["2019-07", "salaries", "coordination", "100", "USD"],
+                &["2019-07", "staff", "coordination", "-100", "USD"],
+                &["2019-07", "staff", "coordination", "1,234.56", "USD"],
+                &["2019-07", "staff", "coordination", "100", "EUR"],
+                &["2019-13", "staff", "coordination", "100", "USD"],
+                &["2019-07", "staff", "legal", "10.125", "USD"],
+                &["2019-08", "staff", "coordination", "100", "USD"],
+                &["2019-08", "STAFF", "coordination", "200", "USD"],
+            ],
+        );
+        assert!(out.is_empty());
+        let found: Vec<_> = v
+            .problems
+            .iter()
+            .map(|p| (p.row.unwrap(), p.column.unwrap(), p.rule.id()))
+            .collect();
+        for expected in [
+            (2, "budget_line", "unknown-budget-line"),
+            (3, "amount", "negative-amount"),
+            (4, "amount", "invalid-amount"),
+            (5, "currency", "unknown-code"),
+            (6, "month", "invalid-month"),
+            (7, "output", "unknown-code"),
+            (7, "amount", "invalid-amount"),
+            (9, "budget_line", "duplicate-row"),
+        ] {
+            let expected = (expected.0, expected.1.to_string(), expected.2);
+            assert!(found.contains(&expected), "{expected:?} in {found:?}");
+        }
+        assert_eq!(found.len(), 8, "{found:?}");
+    }
+
+    #[test]
+    fn finance_rows_need_a_rate_for_their_month_when_a_budget_is_given() {
+        let budget = crate::definitions::Budget::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboards/_budget.toml"),
+        )
+        .unwrap();
+        let plan = Plan::from_header(&header(FINANCE), Some(Kind::Finance), &Limits::default()).unwrap();
+        let mut ctx = crate::extract::Context::new(NaiveDate::from_ymd_opt(2021, 1, 1).unwrap());
+        ctx.budget = Some(std::sync::Arc::new(budget));
+        let mut v = Validator::new(plan, &ctx);
+        for (i, row) in [
+            ["2019-07", "staff", "coordination", "100", "XOF"],
+            ["2020-06", "staff", "coordination", "100", "CHF"],
+            ["2020-06", "staff", "coordination", "100", "USD"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            v.row(i as u64 + 2, row, &mut |_| {});
+        }
+        let found: Vec<_> = v.problems.iter().map(|p| (p.row.unwrap(), p.rule.id())).collect();
+        assert_eq!(found, [(3, "no-exchange-rate"), (4, "no-exchange-rate")]);
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub struct Options {
     /// The language of the text report written beside a quarantined file (the JSON
     /// report carries both). French by default: data officers work in French.
     pub lang: Locale,
+    /// The grant's budget (`_budget.toml`): the budget lines finance extracts may name
+    /// and the monthly rates their amounts are converted with. None: finance extracts
+    /// are checked against the reference data's budget lines and converted with no
+    /// rate (their spending is not published).
+    pub budget: Option<PathBuf>,
 }
 
 /// The job's settings file (`ingest.toml`): every key optional, defaults built in.
@@ -143,6 +148,10 @@ impl Options {
             .join("disclosure.toml");
         let dashboards = Some(queries.parent().unwrap_or(Path::new(".")).join("dashboards"))
             .filter(|d| d.is_dir());
+        let budget = dashboards
+            .as_ref()
+            .map(|d| d.join(definitions::budget::FILE))
+            .filter(|b| b.is_file());
         Options {
             inbox: inbox.into(),
             data: data.into(),
@@ -158,6 +167,7 @@ impl Options {
             dashboards,
             stale_after_days: default_stale_after_days(),
             lang: Locale::default(),
+            budget,
         }
     }
 }
@@ -357,6 +367,15 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
     let store = PrivateStore::open(&layout.private())?;
     store.limit_memory(&options.store_memory, &layout.private().join("spill"))?;
     check_definitions(&store, &measures)?;
+    let (budget, budget_text) = match &options.budget {
+        Some(path) => {
+            let budget = definitions::Budget::load(path)?;
+            let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+            (Some(std::sync::Arc::new(budget)), text)
+        }
+        None => (None, String::new()),
+    };
+    store.set_rates(&budget.as_ref().map(|b| b.rate_rows()).unwrap_or_default())?;
     let secret = secret(&layout, &published, &store)?;
 
     let register = crate::reference::Register::load(&options.data).map_err(|problems| {
@@ -375,6 +394,7 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
         today: options.today,
         limits: options.limits,
         register: std::sync::Arc::new(register),
+        budget,
     };
     let (files, unsettled) = take_delivery(&store, &layout, &context, options, &journal, &crashed)?;
     journal.clear().map_err(io_err(&layout.private()))?;
@@ -387,7 +407,8 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
         .iter()
         .any(|f| matches!(f.outcome, FileOutcome::Accepted { .. }));
 
-    let definitions = measures::fingerprint(&measures, &policy.text);
+    // New rates change the spending figures: a changed budget file republishes.
+    let definitions = measures::fingerprint(&measures, &format!("{}\0{budget_text}", policy.text));
     let current = published.current().unwrap_or_else(|e| {
         tracing::warn!(error = %e, "CURRENT is unusable; a new snapshot will be published");
         None

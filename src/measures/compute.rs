@@ -305,5 +305,8 @@ mod tests {
         assert_eq!(read("returns"), ["returns"]);
         assert_eq!(read("beneficiaries_cumulative"), ["sessions"]);
         assert_eq!(read("people_reached"), ["campaigns"]);
+        let mut spending = read("spending");
+        spending.sort();
+        assert_eq!(spending, ["exchange_rates", "finance"]);
     }
 }

@@ -473,6 +473,8 @@ mod tests {
         assert_labelled::<Language>();
         assert_labelled::<Profession>();
         assert_labelled::<Topic>();
+        assert_labelled::<Output>();
+        assert_labelled::<Currency>();
         let kinds = labels().get("kind").expect("[kind] in labels.toml");
         assert_eq!(kinds.len(), Kind::ALL.len());
         for kind in Kind::ALL {

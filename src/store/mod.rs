@@ -174,6 +174,11 @@ impl PrivateStore {
                 replaced_rows BIGINT NOT NULL,
                 problems BIGINT NOT NULL
             );
+            CREATE TABLE IF NOT EXISTS exchange_rates (
+                month DATE NOT NULL,
+                currency VARCHAR NOT NULL,
+                rate DOUBLE NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS quarantine_purges (
                 file VARCHAR NOT NULL,
                 quarantined_at TIMESTAMPTZ NOT NULL,
@@ -192,6 +197,26 @@ impl PrivateStore {
             ));
         }
         self.conn.execute_batch(&sql).map_err(|e| self.err(e))
+    }
+
+    /// Replaces the exchange rates the spending measure converts with (units of the
+    /// grant's currency per unit of `currency` in `month`, the grant's currency at 1),
+    /// as the budget file gives them on this run.
+    pub fn set_rates(&self, rates: &[(crate::domain::Month, &str, f64)]) -> Result<(), StoreError> {
+        let result = (|| -> duckdb::Result<()> {
+            self.conn.execute_batch("BEGIN TRANSACTION; DELETE FROM exchange_rates;")?;
+            let mut stmt = self
+                .conn
+                .prepare("INSERT INTO exchange_rates VALUES (CAST(? AS DATE), ?, ?)")?;
+            for (month, currency, rate) in rates {
+                stmt.execute(params![month.first_day().to_string(), currency, rate])?;
+            }
+            self.conn.execute_batch("COMMIT")
+        })();
+        result.map_err(|e| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.err(e)
+        })
     }
 
     /// The connection, for the measures that run over the microdata.

@@ -50,9 +50,10 @@ impl Workspace {
         self.data().join("quarantine")
     }
 
-    /// Copies the committed fixture files into the inbox.
+    /// Copies the committed fixture files into the inbox: the four kinds about people
+    /// and activities, and the year of spending.
     pub fn deliver_fixtures(&self) {
-        for kind in ["returns", "sessions", "campaigns", "trainings"] {
+        for kind in ["returns", "sessions", "campaigns", "trainings", "finance"] {
             self.deliver_file(&fixtures().join(format!("{kind}.csv")));
         }
     }
@@ -200,7 +201,7 @@ pub fn built_data(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("inbox")).unwrap();
-    for kind in ["returns", "sessions", "campaigns", "trainings"] {
+    for kind in ["returns", "sessions", "campaigns", "trainings", "finance"] {
         let file = format!("{kind}.csv");
         std::fs::copy(fixtures().join(&file), dir.join("inbox").join(&file)).unwrap();
     }
