@@ -26,16 +26,31 @@
 //! changes while it is read is read again). `restore` verifies every file against the
 //! archive's manifest in a temporary folder beside the data folder before it moves
 //! anything into place, then sets the folders' modes.
+//!
+//! The files, one responsibility each (what they share is `pub(super)`, never more):
+//!
+//! ```text
+//! mod.rs      OpsError, and the path and size wording backup, restore and doctor share
+//! archive.rs  the archive's format: FORMAT, MANIFEST_NAME, MAX_FILES, Manifest and ManifestFile,
+//!             the folders an archive may hold (AREAS, area_modes), unsafe_path, the tar header;
+//!             and the small tools: hashing reader and writer, bounded reader, TempFile and
+//!             WorkDir, private folders and files, move, sync, modes, free bytes
+//! backup.rs   taking a backup: backup, last_backup and LastBackup (private/last-backup.json),
+//!             what a backup holds (collect, walk, describe), BackupSummary
+//! restore.rs  restoring: restore, unpack, check_manifest, place, RestoreSummary
+//! doctor.rs   checking a data folder: doctor, Report, Finding
+//! ```
 
+pub mod archive;
 pub mod backup;
 pub mod doctor;
+pub mod restore;
 
 use std::path::{Path, PathBuf};
 
-pub use backup::{
-    BackupSummary, LastBackup, MAX_FILES, Manifest, ManifestFile, RestoreSummary, backup,
-    last_backup, restore,
-};
+pub use archive::{MAX_FILES, Manifest, ManifestFile};
+pub use backup::{BackupSummary, LastBackup, backup, last_backup};
+pub use restore::{RestoreSummary, restore};
 pub use doctor::{DoctorOptions, Finding, Report, doctor};
 
 /// What can stop a backup or a restore. Each message names the file or folder, says
