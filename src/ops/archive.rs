@@ -99,7 +99,7 @@ pub(super) fn unsafe_path(rel: &str) -> Option<&'static str> {
     }
     if parts.len() < 2 || !AREAS.contains(&parts[0]) {
         return Some(
-            "outside the folders a backup holds (private, access, published, status, reference)",
+            "outside the folders a backup holds (private, access, published, status, deliveries, reference, notes)",
         );
     }
     if parts[0] == "private" && matches!(parts[1], "staging" | "spill") {

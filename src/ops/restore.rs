@@ -544,7 +544,7 @@ impl fmt::Display for RestoreSummary {
         }
         writeln!(
             f,
-            "modes: {} 0750; private/ and access/ 0700 (files 0600); published/, status/, reference/ 0750 (files 0640)",
+            "modes: {} 0750; private/ and access/ 0700 (files 0600); published/, status/, deliveries/, reference/, notes/ 0750 (files 0640)",
             self.data.display()
         )?;
         write!(
