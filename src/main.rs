@@ -86,6 +86,25 @@ enum Command {
     /// Copy the published snapshots of one data folder to another (a replica's), each
     /// snapshot file first and `CURRENT` last, then the job's status; removes snapshots
     /// the source no longer keeps. Safe while servers read the target.
+    /// The quarterly donor report as a PDF (A4, fonts embedded): results framework, what
+    /// changed since the previous quarter, key charts, the notes of the quarter, PONAM.
+    Report {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// The quarter, e.g. 2019-Q3.
+        #[arg(long)]
+        period: String,
+        /// fr or en.
+        #[arg(long, default_value = "fr")]
+        lang: Locale,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, env = "REINTEGRA_DASHBOARDS", default_value = "dashboards")]
+        dashboards: PathBuf,
+        /// Whose dashboards the report covers (donor, programme, admin…).
+        #[arg(long, default_value = "donor")]
+        role: String,
+    },
     Sync {
         /// The data folder the job publishes into.
         #[arg(long)]
@@ -398,6 +417,21 @@ fn run(command: Command) -> anyhow::Result<u8> {
                 (None, None) => println!("nothing published yet"),
             }
             Ok(summary.exit_code() as u8)
+        }
+        Command::Report {
+            data,
+            period,
+            lang,
+            out,
+            dashboards,
+            role,
+        } => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("--role: donor, ministry, programme or admin"))?;
+            let pdf = reintegra::render::exports::report::for_data_folder(&data, &dashboards, &period, role, lang)?;
+            std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), pdf.len());
+            Ok(0)
         }
         Command::Sync { from, to } => {
             let summary = reintegra::snapshot::sync::sync_data(&from, &to)?;

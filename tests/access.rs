@@ -162,6 +162,7 @@ async fn every_route_answers_401_or_a_redirect_without_a_session_and_403_without
                     Access::Open | Access::Reader | Access::Measure => true,
                     Access::Admin => *role == Role::Admin,
                     Access::Internal => matches!(role, Role::Programme | Role::Admin),
+                    Access::Donor => matches!(role, Role::Donor | Role::Programme | Role::Admin),
                     Access::Dashboard => dashboard.unwrap().allows(*role),
                 };
                 if allowed {

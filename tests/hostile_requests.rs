@@ -117,7 +117,7 @@ async fn every_spelling_of_a_guarded_path_gets_the_plain_paths_decision_or_a_ref
             Access::Admin | Access::Internal => {
                 paths.push((route.example.to_string(), route.access, false))
             }
-            Access::Reader | Access::Measure => {
+            Access::Reader | Access::Measure | Access::Donor => {
                 paths.push((route.example.to_string(), route.access, true))
             }
         }
@@ -167,7 +167,7 @@ async fn every_spelling_of_a_guarded_path_gets_the_plain_paths_decision_or_a_ref
 
 fn plain_anonymous(access: &Access) -> u16 {
     match access {
-        Access::Reader | Access::Dashboard | Access::Internal => 303,
+        Access::Reader | Access::Dashboard | Access::Internal | Access::Donor => 303,
         _ => 401,
     }
 }

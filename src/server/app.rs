@@ -102,6 +102,8 @@ pub enum Access {
     /// Programme staff and administrators (internal pages with exact counts); any
     /// other signed-in role gets 404, as for a page that does not exist.
     Internal,
+    /// Donors, programme staff and administrators (the quarterly donor report).
+    Donor,
 }
 
 /// A route: its path, who may use it, an example path for tests, and its handlers.
@@ -158,6 +160,12 @@ pub fn routes() -> Vec<Route> {
             Access::Admin,
             "/admin/disclosure",
             get(handlers::disclosure::page),
+        ),
+        route(
+            "/report/{file}",
+            Access::Donor,
+            "/report/2019-Q3.pdf",
+            get(handlers::report::pdf),
         ),
         route(
             "/deliveries",

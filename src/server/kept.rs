@@ -77,6 +77,13 @@ pub enum Kept {
         filters: Filters,
         role: Role,
     },
+    /// The quarterly report over the dashboards a role opens, with the notes.
+    Report {
+        quarter: crate::present::filters::Period,
+        locale: Locale,
+        role: Role,
+        notes: NotesShown,
+    },
 }
 
 /// What renderings are made from.
@@ -91,13 +98,22 @@ pub struct Sources<'a> {
 impl Kept {
     /// Whether rendering takes long enough (images, PDF) to leave the async workers.
     pub fn is_heavy(&self) -> bool {
-        matches!(self, Kept::Panel { .. } | Kept::Briefing { .. })
+        matches!(self, Kept::Panel { .. } | Kept::Briefing { .. } | Kept::Report { .. })
     }
 
     /// Makes the rendering this key names.
     pub fn render(&self, from: &Sources<'_>) -> Result<Vec<u8>, ExportError> {
         let snapshot = from.snapshot;
         match *self {
+            Kept::Report {
+                quarter,
+                locale,
+                role,
+                ref notes,
+            } => {
+                let open: Vec<&Dashboard> = from.dashboards.iter().filter(|d| d.allows(role)).collect();
+                crate::render::exports::report::quarterly(snapshot, &open, from.programme, &notes.0, quarter, locale)
+            }
             Kept::Content {
                 dashboard,
                 locale,

@@ -118,14 +118,14 @@ fn baseline(top: f64, size: f64) -> f64 {
 }
 
 /// Pages being laid out: operations per page, and where the next block goes.
-struct Layout {
+pub(super) struct Layout {
     pages: Vec<Vec<Op>>,
     y: f64,
     svgs: Vec<usvg::Tree>,
 }
 
 impl Layout {
-    fn new() -> Layout {
+    pub(super) fn new() -> Layout {
         Layout {
             pages: vec![Vec::new()],
             y: TOP,
@@ -460,40 +460,51 @@ fn grid_of(table: &Table, stamp: &Stamp) -> Grid {
 
 // --- the pack -----------------------------------------------------------------------
 
-struct Pack<'a> {
-    layout: Layout,
-    snapshot: &'a Snapshot,
-    stamp: Stamp,
-    locale: Locale,
+pub(super) struct Pack<'a> {
+    pub(super) layout: Layout,
+    pub(super) snapshot: &'a Snapshot,
+    pub(super) stamp: Stamp,
+    pub(super) locale: Locale,
 }
 
 impl Pack<'_> {
-    fn t<'s>(&self, fr: &'s str, en: &'s str) -> &'s str {
+    pub(super) fn t<'s>(&self, fr: &'s str, en: &'s str) -> &'s str {
         self.locale.pick(fr, en)
     }
 
-    fn heading(&mut self, text: &str) {
+    /// A heading of the report's level below `heading`.
+    pub(super) fn subheading(&mut self, text: &str) {
+        // Kept with what follows it (a row of boxed figures).
+        self.layout.ensure(line_height(BODY + 1.5) + 110.0);
+        self.layout.paragraph(text, BODY + 1.5, Face::Bold, INK);
+        self.layout.gap(2.0);
+    }
+
+    /// A paragraph of body text.
+    pub(super) fn paragraph(&mut self, text: &str) {
+        self.layout.paragraph(text, BODY, Face::Regular, INK);
+        self.layout.gap(3.0);
+    }
+
+    pub(super) fn heading(&mut self, text: &str) {
         self.layout.paragraph(text, HEADING, Face::Bold, INK);
         self.layout.gap(2.0);
     }
 
     fn cover(&mut self, d: &Dashboard) {
         let l = self.locale;
-        let kicker = self.t(
-            "reintegra · Dossier de briefing",
-            "reintegra · Briefing pack",
-        );
+        let kicker = self.t("reintegra · Dossier de briefing", "reintegra · Briefing pack");
+        self.cover_with(kicker, l.pick(&d.title.fr, &d.title.en), l.pick(&d.summary.fr, &d.summary.en));
+    }
+
+    /// A cover: kicker, title, summary, the stamp and the disclosure note.
+    pub(super) fn cover_with(&mut self, kicker: &str, title: &str, summary: &str) {
+        let l = self.locale;
         self.layout.paragraph(kicker, 9.0, Face::Bold, MUTED);
         self.layout.gap(2.0);
-        self.layout
-            .paragraph(l.pick(&d.title.fr, &d.title.en), 22.0, Face::Bold, INK);
+        self.layout.paragraph(title, 22.0, Face::Bold, INK);
         self.layout.gap(4.0);
-        self.layout.paragraph(
-            l.pick(&d.summary.fr, &d.summary.en),
-            10.5,
-            Face::Regular,
-            INK,
-        );
+        self.layout.paragraph(summary, 10.5, Face::Regular, INK);
         self.layout.gap(8.0);
 
         // The stamp: a label column and its values.
@@ -563,15 +574,28 @@ impl Pack<'_> {
     }
 
     /// Headline figures, three to a row, boxed.
-    fn key_figures(&mut self, panels: &[&Panel], filters: &Filters, against: Option<crate::present::filters::Period>) {
+    pub(super) fn key_figures(&mut self, panels: &[&Panel], filters: &Filters, against: Option<crate::present::filters::Period>) {
+        self.key_figures_titled(panels, filters, against, Some(("Chiffres clés", "Key figures")));
+    }
+
+    /// Headline figures under `title` (none: the caller titled them).
+    pub(super) fn key_figures_titled(
+        &mut self,
+        panels: &[&Panel],
+        filters: &Filters,
+        against: Option<crate::present::filters::Period>,
+        title: Option<(&str, &str)>,
+    ) {
         if panels.is_empty() {
             return;
         }
         let l = self.locale;
         self.layout.ensure(line_height(HEADING) + 80.0);
-        let heading = self.t("Chiffres clés", "Key figures");
-        self.heading(heading);
-        self.layout.gap(2.0);
+        if let Some((fr, en)) = title {
+            let heading = self.t(fr, en);
+            self.heading(heading);
+            self.layout.gap(2.0);
+        }
         const GAP: f64 = 10.0;
         const PAD: f64 = 7.0;
         let columns = 3;
@@ -591,14 +615,15 @@ impl Pack<'_> {
                             let value = f.text(figures.decimals, threshold, l);
                             // The page's comparison, in words, before the description.
                             let desc = match against {
-                                Some(a) => format!(
-                                    "{}. {desc}",
-                                    crate::present::text::describe_change(
+                                Some(a) => {
+                                    let change = crate::present::text::describe_change(
                                         &panels::change(self.snapshot, p, filters, a, l),
                                         figures.decimals,
-                                        l
-                                    )
-                                ),
+                                        l,
+                                    );
+                                    let stop = if change.ends_with('.') { "" } else { "." };
+                                    format!("{change}{stop} {desc}")
+                                }
                                 None => desc,
                             };
                             let target = p.target.as_ref().map(|t| {
@@ -678,7 +703,7 @@ impl Pack<'_> {
     }
 
     /// A chart panel: heading, description, the chart, its note, its values.
-    fn chart_panel(&mut self, p: &Panel, filters: &Filters) -> Result<(), ExportError> {
+    pub(super) fn chart_panel(&mut self, p: &Panel, filters: &Filters) -> Result<(), ExportError> {
         let l = self.locale;
         let title = l.pick(&p.title.fr, &p.title.en);
         let description = l.pick(&p.description.fr, &p.description.en);
@@ -763,7 +788,7 @@ impl Pack<'_> {
     }
 
     /// A PONAM alignment table, with where its values come from.
-    fn ponam(&mut self, owner: &Dashboard, p: &Panel, annex: bool) {
+    pub(super) fn ponam(&mut self, owner: &Dashboard, p: &Panel, annex: bool) {
         let l = self.locale;
         let table = Table::of_ponam(self.snapshot, owner, p, l);
         let mut grid = grid_of(&table, &self.stamp);
@@ -807,9 +832,53 @@ impl Pack<'_> {
     }
 
     /// The results framework for the pack's quarter, as a table.
-    fn results(&mut self, d: &Dashboard, p: &Panel, filters: &Filters) {
-        let table = Table::of_results(self.snapshot, d, p, filters, self.locale);
-        let grid = grid_of(&table, &self.stamp);
+    pub(super) fn results(&mut self, d: &Dashboard, p: &Panel, filters: &Filters) {
+        let mut table = Table::of_results(self.snapshot, d, p, filters, self.locale);
+        // On A4 the indicator's text needs the room: the result's id, the unit and the
+        // source stay in the page's and the spreadsheet's table.
+        let keep = |name: &str| {
+            ![("Résultat", "Result"), ("Unité", "Unit"), ("Source", "Source")]
+                .iter()
+                .any(|(fr, en)| name == *fr || name == *en)
+        };
+        let kept: Vec<usize> = (0..table.columns.len()).filter(|c| keep(&table.columns[*c].name)).collect();
+        if !kept.is_empty() && !table.has_code {
+            table.columns = kept.iter().map(|c| table.columns[*c].clone()).collect();
+            table.rows = table
+                .rows
+                .iter()
+                .map(|r| kept.iter().filter_map(|c| r.get(*c).cloned()).collect())
+                .collect();
+        }
+        let mut grid = grid_of(&table, &self.stamp);
+        // Figures as wide as their widest value (their headings wrap); the indicator's
+        // text takes most of what is left, the status the rest.
+        let numbers: Vec<usize> = (0..grid.widths.len()).filter(|i| grid.aligns[*i] == Align::Right).collect();
+        for &i in &numbers {
+            grid.widths[i] = grid
+                .rows
+                .iter()
+                .map(|r| style::text_width(&r[i], TABLE, false))
+                .fold(0.0, f64::max)
+                .max(40.0)
+                .max(
+                    grid.header[i]
+                        .split_whitespace()
+                        .map(|w| style::text_width(w, TABLE, true))
+                        .fold(0.0, f64::max),
+                )
+                + 2.0 * CELL_PAD
+                + 1.0;
+        }
+        let texts: Vec<usize> = (0..grid.widths.len()).filter(|i| grid.aligns[*i] == Align::Left).collect();
+        let left = WIDTH - numbers.iter().map(|i| grid.widths[*i]).sum::<f64>();
+        if let [first, rest @ ..] = texts.as_slice() {
+            let share = if rest.is_empty() { 1.0 } else { 0.74 };
+            grid.widths[*first] = left * share;
+            for i in rest {
+                grid.widths[*i] = left * (1.0 - share) / rest.len() as f64;
+            }
+        }
         let title = table.title.clone();
         let intro = format!(
             "{} {}",
@@ -827,7 +896,7 @@ impl Pack<'_> {
 
     /// The running foot of every page: what the pack is, its filters and date, and
     /// the page number.
-    fn feet(&mut self) {
+    pub(super) fn feet(&mut self) {
         let count = self.layout.pages.len();
         let summary = self.stamp.summary();
         for (i, page) in self.layout.pages.iter_mut().enumerate() {
@@ -925,7 +994,7 @@ fn fill(colour: Colour) -> Fill {
     }
 }
 
-fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<u8>, ExportError> {
+pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<u8>, ExportError> {
     let regular = font(dejavu::sans::regular())?;
     let bold = font(dejavu::sans::bold())?;
     let oblique = font(dejavu::sans::oblique())?;

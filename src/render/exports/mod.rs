@@ -13,6 +13,7 @@
 //! - `briefing`: the PDF briefing pack of a dashboard.
 
 pub mod briefing;
+pub mod report;
 pub mod image;
 pub mod table;
 

@@ -104,6 +104,7 @@ fn decide(
         Access::Open => Decision::Allow,
         Access::Reader => gate(reader),
         Access::Admin => gate(viewer.role == Role::Admin),
+        Access::Donor => gate(matches!(viewer.role, Role::Donor | Role::Programme | Role::Admin)),
         Access::Internal => match gate(matches!(viewer.role, Role::Programme | Role::Admin)) {
             Decision::Forbidden => Decision::NotFound,
             other => other,
@@ -162,7 +163,7 @@ fn decide(
 fn action_of(access: Access, route: &str) -> &'static str {
     match access {
         _ if route.starts_with("/api/") => "api",
-        _ if route.contains("/panels/") || route.ends_with(".pdf") => "export",
+        _ if route.contains("/panels/") || route.ends_with(".pdf") || route.starts_with("/report/") => "export",
         Access::Admin | Access::Internal => "admin",
         _ => "view",
     }

@@ -17,4 +17,5 @@ pub mod measures;
 pub mod metrics;
 pub mod not_found;
 pub mod panel;
+pub mod report;
 pub mod stylesheet;
