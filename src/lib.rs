@@ -36,7 +36,9 @@
 //! text, the notes programme leads write about figures), [`access`] (accounts, roles,
 //! the audit log), [`domain`] and [`reference`] (parsed types and reference data),
 //! [`pii`] (what identifying data looks like), [`locale`] (French and English: the
-//! job's reports to data officers and the server's pages speak both).
+//! job's reports to data officers and the server's pages speak both), [`status`] (what
+//! the job tells the servers besides snapshots: how its last run ended, and every
+//! delivery it received — `DATA/status/`, `DATA/deliveries/`).
 
 pub mod access;
 pub mod check;
