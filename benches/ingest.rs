@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use reintegra::disclosure::{Disclosure, Policy, keys::Secret};
 use reintegra::definitions::Sensitivity;
+use reintegra::disclosure::{Disclosure, Policy, keys::Secret};
 use reintegra::measures;
 use reintegra::store::PrivateStore;
 
@@ -168,7 +168,10 @@ fn hostile_inbox(inbox: &Path, extracts: &Path) {
     std::fs::create_dir_all(inbox).unwrap();
     let header = std::fs::read_to_string(extracts.join("returns.csv")).unwrap();
     let header = header.lines().next().unwrap().to_string();
-    for (name, row, col) in [("retours-large.xlsx", 1_048_575u32, 16_383u16), ("retours-haut.xlsx", 1_048_575, 63)] {
+    for (name, row, col) in [
+        ("retours-large.xlsx", 1_048_575u32, 16_383u16),
+        ("retours-haut.xlsx", 1_048_575, 63),
+    ] {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
         for (c, h) in header.split(',').enumerate() {
@@ -202,7 +205,9 @@ fn hostile_inbox(inbox: &Path, extracts: &Path) {
     let mut noise = vec![0u8; 1 << 20];
     for _ in 0..64 {
         for b in noise.iter_mut() {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             *b = (state >> 33) as u8;
         }
         f.write_all(&noise).unwrap();
@@ -288,7 +293,10 @@ fn main() {
         .count();
     println!(
         "hostile inbox: {} files, {:.0} MB; {quarantined} quarantined; {:.2} s; peak memory {:.0} MB",
-        std::fs::read_dir(work.join("data/private/archive")).unwrap().count() + quarantined,
+        std::fs::read_dir(work.join("data/private/archive"))
+            .unwrap()
+            .count()
+            + quarantined,
         bytes as f64 / 1e6,
         run.seconds,
         run.peak_mb

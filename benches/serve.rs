@@ -128,7 +128,8 @@ impl Drop for Server {
 
 fn start_reintegra(data: &Path, port: u16, cache: bool) -> Server {
     // BENCH_BINARY: another build's binary, to compare two versions on one machine.
-    let binary = std::env::var("BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_reintegra").into());
+    let binary =
+        std::env::var("BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_reintegra").into());
     let child = Command::new(binary)
         .args(["serve", "--data"])
         .arg(data)

@@ -19,11 +19,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::definitions::{
+    Budget, DefinitionError, MeasureInfo, budget, dashboard, measure, notes, programme, results,
+};
 use crate::extract::report::{format_rows, kind_name, place, rows_word};
 use crate::extract::{self, source::Dialect};
 use crate::locale::Locale;
 use crate::measures;
-use crate::definitions::{Budget, DefinitionError, MeasureInfo, budget, dashboard, measure, notes, programme, results};
 use crate::reference::Register;
 use crate::store::PrivateStore;
 
@@ -191,7 +193,11 @@ pub fn check_notes(path: &Path, dashboards: &Path) -> std::io::Result<Vec<Checke
                     )
                 }
             } else {
-                format!("INVALID {}: {} problem(s)\n", file.display(), problems.len())
+                format!(
+                    "INVALID {}: {} problem(s)\n",
+                    file.display(),
+                    problems.len()
+                )
             };
             for p in &problems {
                 let _ = writeln!(text, "  line {}: {}", p.line, p.message);
@@ -221,7 +227,11 @@ fn check_register(path: &Path) -> Checked {
     let mut text = if problems.is_empty() {
         format!("OK      {}: register file\n", path.display())
     } else {
-        format!("INVALID {}: {} problem(s)\n", path.display(), problems.len())
+        format!(
+            "INVALID {}: {} problem(s)\n",
+            path.display(),
+            problems.len()
+        )
     };
     for p in &problems {
         let _ = writeln!(text, "  line {}: {}", p.line, p.message);
@@ -254,7 +264,11 @@ fn check_budget(path: &Path) -> Checked {
         Err(e) => Checked {
             path: path.to_path_buf(),
             ok: false,
-            text: format!("INVALID {}: {} problem(s)\n{e}\n", path.display(), e.0.len()),
+            text: format!(
+                "INVALID {}: {} problem(s)\n{e}\n",
+                path.display(),
+                e.0.len()
+            ),
         },
     }
 }
@@ -278,7 +292,10 @@ fn check_extract(
     if extract.is_valid() {
         let kind = extract.kind.map_or("?", |k| kind_name(k, lang));
         let span = extract.span.map(|s| s.to_string()).unwrap_or_default();
-        let dialect = extract.dialect.map(|d| dialect_text(d, lang)).unwrap_or_default();
+        let dialect = extract
+            .dialect
+            .map(|d| dialect_text(d, lang))
+            .unwrap_or_default();
         let _ = writeln!(
             text,
             "OK      {}{colon} {kind}, {}, {} {span} ({dialect})",
@@ -326,7 +343,12 @@ fn check_extract(
                 );
             }
             text.push('\n');
-            let _ = writeln!(text, "    {} {}", t("à faire :", "what to do:"), rule.fix(lang));
+            let _ = writeln!(
+                text,
+                "    {} {}",
+                t("à faire :", "what to do:"),
+                rule.fix(lang)
+            );
         }
     }
     Checked {
@@ -339,7 +361,13 @@ fn check_extract(
 /// How a file is written, in `lang`: `CSV, ';'-separated, Utf8` / `CSV séparé par ';', Utf8`.
 fn dialect_text(dialect: Dialect, lang: Locale) -> String {
     match (dialect, lang) {
-        (Dialect::Csv { delimiter, encoding }, Locale::Fr) => {
+        (
+            Dialect::Csv {
+                delimiter,
+                encoding,
+            },
+            Locale::Fr,
+        ) => {
             let sep = match delimiter {
                 b'\t' => "des tabulations".to_string(),
                 d => format!("'{}'", d as char),
@@ -427,7 +455,13 @@ fn check_results(path: &Path, queries: &Path) -> Checked {
     let infos: Vec<MeasureInfo> = match measure::load_dir(queries) {
         Ok(m) => m.iter().map(MeasureInfo::from).collect(),
         Err(e) => {
-            return verdict(false, format!("INVALID {}: the measures it reads are invalid:\n{e}\n", path.display()));
+            return verdict(
+                false,
+                format!(
+                    "INVALID {}: the measures it reads are invalid:\n{e}\n",
+                    path.display()
+                ),
+            );
         }
     };
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -437,10 +471,18 @@ fn check_results(path: &Path, queries: &Path) -> Checked {
         .and_then(|f| {
             let axes = dashboard::axes_of(&[], dir);
             let codes: Vec<&str> = axes.keys().map(String::as_str).collect();
-            f.validate(&infos, &codes).map(|()| f.indicators().count()).map_err(|e| e.to_string())
+            f.validate(&infos, &codes)
+                .map(|()| f.indicators().count())
+                .map_err(|e| e.to_string())
         });
     match result {
-        Ok(count) => verdict(true, format!("OK      {}: results framework, {count} indicators\n", path.display())),
+        Ok(count) => verdict(
+            true,
+            format!(
+                "OK      {}: results framework, {count} indicators\n",
+                path.display()
+            ),
+        ),
         Err(e) => verdict(false, format!("INVALID {e}\n")),
     }
 }

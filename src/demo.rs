@@ -19,7 +19,12 @@ pub struct Demo {
 /// Copies the fixtures (`*.csv`) into `dir/inbox`, runs the job into `dir/data`
 /// (reused between runs: an unchanged fixture is not loaded twice) and makes sure the
 /// demo account exists.
-pub fn prepare(dir: &Path, fixtures: &Path, queries: PathBuf, policy: PathBuf) -> anyhow::Result<Demo> {
+pub fn prepare(
+    dir: &Path,
+    fixtures: &Path,
+    queries: PathBuf,
+    policy: PathBuf,
+) -> anyhow::Result<Demo> {
     let inbox = dir.join("inbox");
     let data = dir.join("data");
     std::fs::create_dir_all(&inbox)?;
@@ -67,15 +72,30 @@ mod tests {
             .unwrap()
         };
         let first = prepare();
-        assert!(first.lines.iter().all(|l| l.starts_with("accepted")), "{:?}", first.lines);
+        assert!(
+            first.lines.iter().all(|l| l.starts_with("accepted")),
+            "{:?}",
+            first.lines
+        );
         assert!(first.data.join("published/CURRENT").exists());
         let second = prepare();
-        assert!(second.lines.iter().all(|l| l.starts_with("unchanged")), "{:?}", second.lines);
-        let users = crate::access::UsersStore::new(&crate::access::dir(&first.data)).load().unwrap();
+        assert!(
+            second.lines.iter().all(|l| l.starts_with("unchanged")),
+            "{:?}",
+            second.lines
+        );
+        let users = crate::access::UsersStore::new(&crate::access::dir(&first.data))
+            .load()
+            .unwrap();
         assert!(users.get("demo").is_some());
         let empty = dir.path().join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        let err = super::prepare(&dir.path().join("d2"), &empty, root.join("queries"), root.join("disclosure.toml"));
+        let err = super::prepare(
+            &dir.path().join("d2"),
+            &empty,
+            root.join("queries"),
+            root.join("disclosure.toml"),
+        );
         assert!(err.is_err());
     }
 }

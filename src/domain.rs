@@ -479,7 +479,10 @@ mod tests {
             Channel::parse_lenient("theatre communautaire"),
             Some(Channel::CommunityTheatre)
         );
-        assert_eq!(Channel::parse_lenient("Community Theatre"), Some(Channel::CommunityTheatre));
+        assert_eq!(
+            Channel::parse_lenient("Community Theatre"),
+            Some(Channel::CommunityTheatre)
+        );
         assert_eq!(Sex::parse_lenient("Femmes"), Some(Sex::Female));
         assert_eq!(AgeBand::parse_lenient("18–24 ans"), Some(AgeBand::A18_24));
         assert_eq!(Activity::parse_lenient("psychological"), None);
@@ -534,7 +537,10 @@ mod tests {
             Kind::from_file_name("CAMPAGNES-2019.csv"),
             Some(Kind::Campaigns)
         );
-        assert_eq!(Kind::from_file_name("Dépenses_2019-07.xlsx"), Some(Kind::Finance));
+        assert_eq!(
+            Kind::from_file_name("Dépenses_2019-07.xlsx"),
+            Some(Kind::Finance)
+        );
         assert_eq!(Kind::from_file_name("finance.csv"), Some(Kind::Finance));
         assert_eq!(Kind::from_file_name("export.csv"), None);
     }

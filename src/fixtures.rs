@@ -1059,7 +1059,10 @@ impl Row for FinanceRow {
 /// plans it.
 const FINANCE_PLAN: &[(&str, [f64; 5])] = &[
     ("staff", [2_000.0, 24_000.0, 24_000.0, 24_000.0, 24_000.0]),
-    ("psychosocial_care", [0.0, 13_000.0, 15_000.0, 16_000.0, 14_000.0]),
+    (
+        "psychosocial_care",
+        [0.0, 13_000.0, 15_000.0, 16_000.0, 14_000.0],
+    ),
     ("training", [0.0, 12_000.0, 9_000.0, 6_000.0, 3_000.0]),
     ("campaigns", [0.0, 8_000.0, 9_000.0, 11_000.0, 10_000.0]),
     ("workshops", [0.0, 4_400.0, 5_000.0, 6_500.0, 6_500.0]),
@@ -1097,9 +1100,13 @@ const CHF_PER_USD: f64 = 0.99;
 /// A year of monthly spending: each line's quarterly plan spread over its months, spent
 /// at 80 to 105 % of plan (staff steadier), split by output and currency.
 fn finance(rng: &mut ChaCha8Rng) -> Vec<FinanceRow> {
-    let months: Vec<Month> = std::iter::successors(Some(Month { year: 2019, month: 3 }), |m| {
-        Some(m.next())
-    })
+    let months: Vec<Month> = std::iter::successors(
+        Some(Month {
+            year: 2019,
+            month: 3,
+        }),
+        |m| Some(m.next()),
+    )
     .take(13)
     .collect();
     // Quarter index of a month (0 = 2019-Q1) and how many project months it has.
@@ -1426,11 +1433,7 @@ mod tests {
             for field in header.iter().chain(records.iter().flatten()) {
                 assert!(longest_digit_run(field) < 8, "{kind}: {field}");
                 assert!(!field.contains('@'), "{kind}: {field}");
-                assert_eq!(
-                    crate::pii::value_kind(field),
-                    None,
-                    "{kind}: {field}"
-                );
+                assert_eq!(crate::pii::value_kind(field), None, "{kind}: {field}");
             }
         }
     }

@@ -325,7 +325,9 @@ fn main() -> ExitCode {
         if ours {
             eprintln!("reintegra: internal error at {where_}: {message}");
         } else {
-            eprintln!("reintegra: internal error in a library at {where_} (its message is withheld: it may quote a delivered file)");
+            eprintln!(
+                "reintegra: internal error in a library at {where_} (its message is withheld: it may quote a delivered file)"
+            );
         }
     }));
     match run(cli.command) {
@@ -406,7 +408,9 @@ fn run(command: Command) -> anyhow::Result<u8> {
                 println!("{file}");
             }
             for name in &summary.unsettled {
-                println!("left        {name}: modified less than {settle} s ago; the next run reads it");
+                println!(
+                    "left        {name}: modified less than {settle} s ago; the next run reads it"
+                );
             }
             match (&summary.published, &summary.current) {
                 (Some(id), _) if summary.recovered => println!(
@@ -428,7 +432,13 @@ fn run(command: Command) -> anyhow::Result<u8> {
         } => {
             let role = Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("--role: donor, ministry, programme or admin"))?;
-            let pdf = reintegra::render::exports::report::for_data_folder(&data, &dashboards, &period, role, lang)?;
+            let pdf = reintegra::render::exports::report::for_data_folder(
+                &data,
+                &dashboards,
+                &period,
+                role,
+                lang,
+            )?;
             std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} bytes)", out.display(), pdf.len());
             Ok(0)
@@ -534,7 +544,11 @@ fn run(command: Command) -> anyhow::Result<u8> {
                 demo.data.display(),
                 demo.password
             );
-            serve(server::Settings::new(demo.data, dashboards), bind, Some(banner))
+            serve(
+                server::Settings::new(demo.data, dashboards),
+                bind,
+                Some(banner),
+            )
         }
         Command::Backup { data, out } => {
             println!("{}", ops::backup(&data, &out)?);
@@ -652,7 +666,11 @@ fn users(data: &Path, action: UsersAction) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn serve(settings: server::Settings, bind: SocketAddr, banner: Option<String>) -> anyhow::Result<u8> {
+fn serve(
+    settings: server::Settings,
+    bind: SocketAddr,
+    banner: Option<String>,
+) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

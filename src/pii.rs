@@ -202,9 +202,7 @@ fn digit_runs(text: &str) -> Vec<(bool, Vec<&str>)> {
             i += 1;
             continue;
         }
-        let plus = text[..i]
-            .trim_end_matches([' ', '('])
-            .ends_with('+');
+        let plus = text[..i].trim_end_matches([' ', '(']).ends_with('+');
         let mut groups = Vec::new();
         loop {
             let start = i;
@@ -278,7 +276,8 @@ fn is_phone(plus: bool, digits: &str) -> bool {
 }
 
 fn looks_like_phone(text: &str) -> bool {
-    let year = |g: &&str| g.len() == 4 && g.parse::<i32>().is_ok_and(|y| (1900..=2100).contains(&y));
+    let year =
+        |g: &&str| g.len() == 4 && g.parse::<i32>().is_ok_and(|y| (1900..=2100).contains(&y));
     for (plus, groups) in digit_runs(text) {
         // In a run that writes a date (a reference like `2000-2019-05-14`), a window
         // leaning on one of its years is part of the reference, not a number.
@@ -309,12 +308,15 @@ fn looks_like_phone(text: &str) -> bool {
 static OBFUSCATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s*[\[\(\{<]\s*(at|arobase)\s*[\]\)\}>]\s*|\s+(at|arobase)\s+|\s*@\s*").unwrap()
 });
-static OBFUSCATED_DOT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s*[\[\(\{<]\s*(dot|point)\s*[\]\)\}>]\s*|\s+(dot|point)\s+").unwrap());
+static OBFUSCATED_DOT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s*[\[\(\{<]\s*(dot|point)\s*[\]\)\}>]\s*|\s+(dot|point)\s+").unwrap()
+});
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(\.[\p{L}\p{N}\-]+)*\.(\p{L}{2,}|xn--[a-z0-9\-]+)")
-        .unwrap()
+    Regex::new(
+        r"[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(\.[\p{L}\p{N}\-]+)*\.(\p{L}{2,}|xn--[a-z0-9\-]+)",
+    )
+    .unwrap()
 });
 
 /// Whether a cell holds `at` standing alone (between non-letters) or `arobase`, in any
@@ -322,10 +324,11 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 fn may_spell_at(bytes: &[u8]) -> bool {
     let letter = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphabetic());
     bytes.windows(2).enumerate().any(|(i, w)| {
-        (w[0] | 0x20) == b'a' && (w[1] | 0x20) == b't' && (i == 0 || !letter(i - 1)) && !letter(i + 2)
-    }) || bytes
-        .windows(7)
-        .any(|w| w.eq_ignore_ascii_case(b"arobase"))
+        (w[0] | 0x20) == b'a'
+            && (w[1] | 0x20) == b't'
+            && (i == 0 || !letter(i - 1))
+            && !letter(i + 2)
+    }) || bytes.windows(7).any(|w| w.eq_ignore_ascii_case(b"arobase"))
 }
 
 /// A cell that may write `at` for `@` (as a word, or in brackets).
@@ -522,7 +525,14 @@ mod tests {
         const PREFIXES: &[&str] = &[
             "", "+223 ", "+223", "00223 ", "00223", "223", "tel", "Tél: ", "+223-", "(+223) ",
         ];
-        const GROUPINGS: &[&[usize]] = &[&[8], &[2, 2, 2, 2], &[4, 4], &[2, 3, 3], &[3, 3, 2], &[2, 6]];
+        const GROUPINGS: &[&[usize]] = &[
+            &[8],
+            &[2, 2, 2, 2],
+            &[4, 4],
+            &[2, 3, 3],
+            &[3, 3, 2],
+            &[2, 6],
+        ];
         const AROUND: &[(&str, &str)] = &[
             ("", ""),
             ("Centre d'écoute de Kita ", ""),
@@ -537,7 +547,8 @@ mod tests {
                 matches!((y, m, d), (Ok(y), Ok(m), Ok(d)) if (1900..=2100).contains(&y)
                     && chrono::NaiveDate::from_ymd_opt(y, m, d).is_some())
             };
-            ok(&digits[..4], &digits[4..6], &digits[6..]) || ok(&digits[4..], &digits[2..4], &digits[..2])
+            ok(&digits[..4], &digits[4..6], &digits[6..])
+                || ok(&digits[4..], &digits[2..4], &digits[..2])
         }
 
         fn phone() -> impl Strategy<Value = String> {
@@ -549,26 +560,29 @@ mod tests {
                 0..PREFIXES.len(),
                 0..AROUND.len(),
             )
-                .prop_filter_map("a phone that reads as a date is a date", |(first, rest, g, seps, p, a)| {
-                    let digits: String = std::iter::once(first)
-                        .chain(rest)
-                        .map(|d| char::from(b'0' + d))
-                        .collect();
-                    if looks_like_date(&digits) {
-                        return None;
-                    }
-                    let mut written = String::new();
-                    let mut at = 0;
-                    for (i, len) in GROUPINGS[g].iter().enumerate() {
-                        if i > 0 {
-                            written.push_str(SEPARATORS[seps[i]]);
+                .prop_filter_map(
+                    "a phone that reads as a date is a date",
+                    |(first, rest, g, seps, p, a)| {
+                        let digits: String = std::iter::once(first)
+                            .chain(rest)
+                            .map(|d| char::from(b'0' + d))
+                            .collect();
+                        if looks_like_date(&digits) {
+                            return None;
                         }
-                        written.push_str(&digits[at..at + len]);
-                        at += len;
-                    }
-                    let (before, after) = AROUND[a];
-                    Some(format!("{before}{}{written}{after}", PREFIXES[p]))
-                })
+                        let mut written = String::new();
+                        let mut at = 0;
+                        for (i, len) in GROUPINGS[g].iter().enumerate() {
+                            if i > 0 {
+                                written.push_str(SEPARATORS[seps[i]]);
+                            }
+                            written.push_str(&digits[at..at + len]);
+                            at += len;
+                        }
+                        let (before, after) = AROUND[a];
+                        Some(format!("{before}{}{written}{after}", PREFIXES[p]))
+                    },
+                )
         }
 
         fn email() -> impl Strategy<Value = String> {
@@ -579,11 +593,17 @@ mod tests {
                 prop::sample::select(vec!["@", " [at] ", "(at)", " at ", "\u{ff20}", " @ "]),
                 prop::sample::select(vec![".", " [dot] ", " dot ", "(dot)"]),
             )
-                .prop_filter("a name that is itself an obfuscation word", |(user, host, ..)| {
-                    let words = ["at", "dot", "point", "arobase"];
-                    !user.split('.').any(|w| words.contains(&w)) && !words.contains(&host.as_str())
+                .prop_filter(
+                    "a name that is itself an obfuscation word",
+                    |(user, host, ..)| {
+                        let words = ["at", "dot", "point", "arobase"];
+                        !user.split('.').any(|w| words.contains(&w))
+                            && !words.contains(&host.as_str())
+                    },
+                )
+                .prop_map(|(user, host, tld, at, dot)| {
+                    format!("contact {user}{at}{host}{dot}{tld}")
                 })
-                .prop_map(|(user, host, tld, at, dot)| format!("contact {user}{at}{host}{dot}{tld}"))
         }
 
         fn valid_cell() -> impl Strategy<Value = String> {
@@ -608,7 +628,9 @@ mod tests {
                     out
                 }),
                 "[A-Z][A-Z0-9]{7,8}".prop_filter("no 8 digits in a row", |r| {
-                    !r.as_bytes().windows(8).any(|w| w.iter().all(u8::is_ascii_digit))
+                    !r.as_bytes()
+                        .windows(8)
+                        .any(|w| w.iter().all(u8::is_ascii_digit))
                 }),
                 "(SES|RET|FOR|EVT)-[A-Z]{3}-[0-9]{4}-20(1[7-9]|2[0-6])-0[1-9]-[12][0-9]",
                 prop::sample::select(vec![

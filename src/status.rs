@@ -110,7 +110,9 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         assert!(Status::read(data.path()).is_none());
         let status = Status {
-            finished_at: DateTime::parse_from_rfc3339("2019-09-30T02:00:00Z").unwrap().with_timezone(&Utc),
+            finished_at: DateTime::parse_from_rfc3339("2019-09-30T02:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
             outcome: "quarantined".into(),
             files: 4,
             quarantined: 1,
@@ -123,7 +125,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir(data.path()).join(INGEST)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir(data.path()).join(INGEST))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o640);
         }
     }
@@ -197,7 +202,8 @@ impl Coverage {
 
     /// Nothing accepted for longer than `days` (or never).
     pub fn is_stale(&self, now: DateTime<Utc>, days: u32) -> bool {
-        self.days_since_delivery(now).is_none_or(|d| d > i64::from(days))
+        self.days_since_delivery(now)
+            .is_none_or(|d| d > i64::from(days))
     }
 }
 
@@ -239,7 +245,10 @@ impl Deliveries {
         fs::create_dir_all(dir.join("reports"))?;
         set_mode(&dir, 0o750)?;
         set_mode(&dir.join("reports"), 0o750)?;
-        write_shared(&dir.join(DELIVERIES), &serde_json::to_vec_pretty(self).map_err(io::Error::other)?)
+        write_shared(
+            &dir.join(DELIVERIES),
+            &serde_json::to_vec_pretty(self).map_err(io::Error::other)?,
+        )
     }
 
     /// A report kept for the deliveries page. `name` is a file name of `reports/`
@@ -247,7 +256,9 @@ impl Deliveries {
     pub fn report(data: &Path, name: &str) -> Option<DeliveryReport> {
         let safe = name.len() <= 80
             && name.ends_with(".json")
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
         if !safe {
             return None;
         }
@@ -259,13 +270,19 @@ impl Deliveries {
     pub fn keep_report(data: &Path, name: &str, report: &DeliveryReport) -> io::Result<()> {
         let dir = deliveries_dir(data).join("reports");
         fs::create_dir_all(&dir)?;
-        write_shared(&dir.join(name), &serde_json::to_vec_pretty(report).map_err(io::Error::other)?)
+        write_shared(
+            &dir.join(name),
+            &serde_json::to_vec_pretty(report).map_err(io::Error::other)?,
+        )
     }
 }
 
 /// Writes a file aside and renames it into place, mode 0640.
 fn write_shared(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     {
         let mut options = fs::OpenOptions::new();

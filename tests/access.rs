@@ -314,7 +314,13 @@ async fn login_and_logout() {
         .unwrap();
     assert_eq!(r.headers()["location"], "/");
     // …nor any other address than a path of this site, read as a browser reads it.
-    for next in ["/\\evil.example", "/\t/evil.example", "/%09/x", "https://evil.example", "  //evil.example"] {
+    for next in [
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/%09/x",
+        "https://evil.example",
+        "  //evil.example",
+    ] {
         let r = c
             .post(format!("{}/login", s.base))
             .header("origin", &s.base)
@@ -323,7 +329,10 @@ async fn login_and_logout() {
             .await
             .unwrap();
         let to = r.headers()["location"].to_str().unwrap().to_string();
-        assert!(to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'), "{next:?} → {to}");
+        assert!(
+            to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'),
+            "{next:?} → {to}"
+        );
     }
 }
 
@@ -342,7 +351,10 @@ async fn behind_a_trusted_tls_proxy_cookies_are_host_prefixed_and_hsts_is_sent()
     .await;
     let r = login(&cookie_client(), &secure.base, "safi", PASSWORD).await;
     assert_eq!(r.status().as_u16(), 303);
-    let hsts = r.headers()["strict-transport-security"].to_str().unwrap().to_string();
+    let hsts = r.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(hsts.contains("max-age="), "{hsts}");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
@@ -356,10 +368,18 @@ async fn behind_a_trusted_tls_proxy_cookies_are_host_prefixed_and_hsts_is_sent()
     let value = cookie.split(';').next().unwrap();
     let page = raw_get(&secure.base, "/d/returns?lang=en", &[("cookie", value)]).await;
     assert_eq!(page.status, 200);
-    assert!(page.header("set-cookie").is_some_and(|c| c.starts_with("__Host-lang=")));
+    assert!(
+        page.header("set-cookie")
+            .is_some_and(|c| c.starts_with("__Host-lang="))
+    );
     // A cookie without the prefix is not a session here.
     let bare = value.trim_start_matches("__Host-");
-    assert_eq!(raw_get(&secure.base, "/d/returns", &[("cookie", bare)]).await.status, 303);
+    assert_eq!(
+        raw_get(&secure.base, "/d/returns", &[("cookie", bare)])
+            .await
+            .status,
+        303
+    );
     // A trusted proxy's word that the request came over TLS marks the cookie Secure.
     let proxied = spawn_app(Settings {
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
@@ -374,7 +394,12 @@ async fn behind_a_trusted_tls_proxy_cookies_are_host_prefixed_and_hsts_is_sent()
         .send()
         .await
         .unwrap();
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
 }
 
 #[tokio::test]
@@ -395,8 +420,14 @@ async fn what_depends_on_the_viewer_is_private_and_varies_by_cookie_and_authoriz
         assert_eq!(r.status().as_u16(), 200, "{path}");
         let cache = r.headers()["cache-control"].to_str().unwrap();
         let vary = r.headers()["vary"].to_str().unwrap();
-        assert!(cache.contains("private") || cache.contains("no-store"), "{path}: {cache}");
-        assert!(vary.contains("Cookie") && vary.contains("Authorization"), "{path}: {vary}");
+        assert!(
+            cache.contains("private") || cache.contains("no-store"),
+            "{path}: {cache}"
+        );
+        assert!(
+            vary.contains("Cookie") && vary.contains("Authorization"),
+            "{path}: {vary}"
+        );
     }
 }
 
@@ -415,7 +446,9 @@ async fn a_session_survives_a_restart_and_signing_out_ends_it_for_every_server()
         .unwrap()
         .to_string();
     let sees = |base: String, cookie: String| async move {
-        raw_get(&base, "/d/overview", &[("cookie", &cookie)]).await.status
+        raw_get(&base, "/d/overview", &[("cookie", &cookie)])
+            .await
+            .status
     };
     assert_eq!(sees(first.base.clone(), cookie.clone()).await, 200);
     // The server restarts (or a replica on the same data folder takes the request).
@@ -454,7 +487,15 @@ async fn tokens_expire_are_listed_and_revoked_while_the_server_runs() {
     let data = s.data.to_str().unwrap().to_string();
     add_user(&s.data, "robot", Role::Programme);
     let issue = |expires: &str| {
-        let out = reintegra(&["users", "token", "robot", "--expires", expires, "--data", &data]);
+        let out = reintegra(&[
+            "users",
+            "token",
+            "robot",
+            "--expires",
+            expires,
+            "--data",
+            &data,
+        ]);
         assert!(out.status.success(), "{}", text(&out));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
@@ -464,9 +505,13 @@ async fn tokens_expire_are_listed_and_revoked_while_the_server_runs() {
     let call = |token: String| {
         let base = s.base.clone();
         async move {
-            raw_get(&base, "/api/v1/measures", &[("Authorization", &format!("Bearer {token}"))])
-                .await
-                .status
+            raw_get(
+                &base,
+                "/api/v1/measures",
+                &[("Authorization", &format!("Bearer {token}"))],
+            )
+            .await
+            .status
         }
     };
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -487,20 +532,41 @@ async fn tokens_expire_are_listed_and_revoked_while_the_server_runs() {
     let listed = text(&listed);
     let other_id = other.split('_').nth(1).unwrap();
     let line = listed.lines().find(|l| l.starts_with(other_id)).unwrap();
-    assert!(!line.contains("never") && line.contains("valid"), "{listed}");
+    assert!(
+        !line.contains("never") && line.contains("valid"),
+        "{listed}"
+    );
     assert!(listed.lines().any(|l| l.contains("expired")), "{listed}");
     assert!(!listed.contains(&other));
     // A new password revokes every token.
-    let out = reintegra(&["users", "passwd", "robot", "--password", "another long passphrase", "--data", &data]);
+    let out = reintegra(&[
+        "users",
+        "passwd",
+        "robot",
+        "--password",
+        "another long passphrase",
+        "--data",
+        &data,
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let (s2, _d2) = (start(PathBuf::from(&data), false).await, ());
-    let status = raw_get(&s2.base, "/api/v1/measures", &[("Authorization", &format!("Bearer {other}"))]).await.status;
+    let status = raw_get(
+        &s2.base,
+        "/api/v1/measures",
+        &[("Authorization", &format!("Bearer {other}"))],
+    )
+    .await
+    .status;
     assert_eq!(status, 401);
     let out = reintegra(&["users", "revoke", "robot", "--data", &data]);
     assert!(!out.status.success(), "one of --all or --token is required");
     // Every change names who made it.
     let log = reintegra(&["audit", "--data", &data, "--action", "account"]);
-    assert!(text(&log).contains("[by ") && text(&log).contains("revoked"), "{}", text(&log));
+    assert!(
+        text(&log).contains("[by ") && text(&log).contains("revoked"),
+        "{}",
+        text(&log)
+    );
 }
 
 #[tokio::test]
@@ -516,7 +582,11 @@ async fn csv_exports_cannot_carry_formulas() {
                 "title = { fr = \"=HYPERLINK(\\\"http://x\\\")",
                 2,
             );
-            text = text.replacen("description = { fr = \"", "description = { fr = \"@SUM(1)", 3);
+            text = text.replacen(
+                "description = { fr = \"",
+                "description = { fr = \"@SUM(1)",
+                3,
+            );
         }
         std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
     }
@@ -530,10 +600,18 @@ async fn csv_exports_cannot_carry_formulas() {
         "/d/returns/panels/by-region.csv?sep=semicolon",
         "/api/v1/measures/returns.csv?by=region",
     ] {
-        let r = c.get(format!("{}{path}", server.base)).send().await.unwrap();
+        let r = c
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
         let body = r.text().await.unwrap();
-        let delimiter = if path.contains("semicolon") { b';' } else { b',' };
+        let delimiter = if path.contains("semicolon") {
+            b';'
+        } else {
+            b','
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -554,7 +632,10 @@ async fn csv_exports_cannot_carry_formulas() {
             }
         }
     }
-    assert!(formulas > 0, "the formula-like titles were found and neutralised");
+    assert!(
+        formulas > 0,
+        "the formula-like titles were found and neutralised"
+    );
 }
 
 #[tokio::test]

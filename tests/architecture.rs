@@ -44,37 +44,70 @@ fn rules(module: &[String]) -> Vec<(String, &'static str)> {
     }
     match top {
         "present" => {
-            forbid(&["render"], "present is below render (server → render → present)");
-            forbid(JOB, "the serving side reads published snapshots only, never the job side");
+            forbid(
+                &["render"],
+                "present is below render (server → render → present)",
+            );
+            forbid(
+                JOB,
+                "the serving side reads published snapshots only, never the job side",
+            );
             for c in HTTP {
                 out.push((format!("::{c}"), "present knows no HTTP"));
             }
-            out.push(("::duckdb".into(), "the serving side reads snapshots through snapshot"));
+            out.push((
+                "::duckdb".into(),
+                "the serving side reads snapshots through snapshot",
+            ));
             out.push(("::maud".into(), "present knows no HTML (that is render's)"));
         }
         "render" => {
-            forbid(JOB, "the serving side reads published snapshots only, never the job side");
+            forbid(
+                JOB,
+                "the serving side reads published snapshots only, never the job side",
+            );
             for c in HTTP {
                 out.push((format!("::{c}"), "render knows no HTTP"));
             }
-            out.push(("::duckdb".into(), "the serving side reads snapshots through snapshot"));
+            out.push((
+                "::duckdb".into(),
+                "the serving side reads snapshots through snapshot",
+            ));
         }
         "server" => {
-            forbid(JOB, "the serving side reads published snapshots only, never the job side");
-            out.push(("::duckdb".into(), "the serving side reads snapshots through snapshot"));
+            forbid(
+                JOB,
+                "the serving side reads published snapshots only, never the job side",
+            );
+            out.push((
+                "::duckdb".into(),
+                "the serving side reads snapshots through snapshot",
+            ));
         }
         t if JOB.contains(&t) => {
             forbid(SERVING, "the job side does not depend on the serving side");
         }
         "snapshot" => {
-            forbid(JOB, "snapshot depends on definitions, not on the job's modules");
+            forbid(
+                JOB,
+                "snapshot depends on definitions, not on the job's modules",
+            );
             forbid(SERVING, "snapshot is below the serving side");
         }
         "definitions" | "domain" | "reference" | "access" | "pii" | "status" | "locale" => {
-            forbid(JOB, "definitions, domain, reference, access, pii, status and locale are below the job side");
-            forbid(SERVING, "definitions, domain, reference, access, pii, status and locale are below the serving side");
+            forbid(
+                JOB,
+                "definitions, domain, reference, access, pii, status and locale are below the job side",
+            );
+            forbid(
+                SERVING,
+                "definitions, domain, reference, access, pii, status and locale are below the serving side",
+            );
             if top != "snapshot" {
-                out.push(("snapshot".into(), "snapshot depends on these, not the reverse"));
+                out.push((
+                    "snapshot".into(),
+                    "snapshot depends on these, not the reverse",
+                ));
             }
         }
         _ => {}
@@ -124,7 +157,13 @@ fn expand(tree: &str) -> Vec<String> {
         .flat_map(|i| {
             expand(i)
                 .into_iter()
-                .map(|p| if p == "self" { prefix.trim_end_matches("::").to_string() } else { format!("{prefix}{p}") })
+                .map(|p| {
+                    if p == "self" {
+                        prefix.trim_end_matches("::").to_string()
+                    } else {
+                        format!("{prefix}{p}")
+                    }
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -133,7 +172,11 @@ fn expand(tree: &str) -> Vec<String> {
 /// The absolute path a path of `module` names (`crate::`, `super::`, `self::`, or an
 /// external crate).
 fn resolve(module: &[String], path: &str) -> Vec<String> {
-    let segments: Vec<&str> = path.split("::").map(str::trim).filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = path
+        .split("::")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let Some(first) = segments.first() else {
         return Vec::new();
     };
@@ -196,7 +239,10 @@ fn imports(module: &[String], text: &str) -> Vec<Import> {
             let mut starts: Vec<(usize, &str)> = code.match_indices("crate::").collect();
             for c in watched {
                 starts.extend(code.match_indices(&format!("{c}::")).filter(|(at, _)| {
-                    *at == 0 || !code.as_bytes()[at - 1].is_ascii_alphanumeric() && code.as_bytes()[at - 1] != b'_' && code.as_bytes()[at - 1] != b':'
+                    *at == 0
+                        || !code.as_bytes()[at - 1].is_ascii_alphanumeric()
+                            && code.as_bytes()[at - 1] != b'_'
+                            && code.as_bytes()[at - 1] != b':'
                 }));
             }
             for (at, _) in starts {
@@ -253,10 +299,18 @@ fn layers_import_only_downwards() {
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         let module = module_of(file, &src);
-        let name = file.strip_prefix(src.parent().unwrap()).unwrap().display().to_string();
+        let name = file
+            .strip_prefix(src.parent().unwrap())
+            .unwrap()
+            .display()
+            .to_string();
         broken.extend(violations(&name, &module, &text));
     }
-    assert!(broken.is_empty(), "imports against the layers:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "imports against the layers:\n{}",
+        broken.join("\n")
+    );
 }
 
 #[test]
@@ -264,21 +318,45 @@ fn the_checker_catches_every_kind_of_forbidden_import() {
     let module = |m: &str| m.split("::").map(str::to_string).collect::<Vec<_>>();
     let bad = [
         ("present::panels", "use crate::server::state::Shared;"),
-        ("present::panels", "use crate::{domain::Sex, render::html::Page};"),
-        ("present::charts::bars", "use super::super::super::render::html;"),
+        (
+            "present::panels",
+            "use crate::{domain::Sex, render::html::Page};",
+        ),
+        (
+            "present::charts::bars",
+            "use super::super::super::render::html;",
+        ),
         ("present::panels", "use axum::response::Response;"),
-        ("present::panels", "    let x = crate::store::PrivateStore::open(p);"),
+        (
+            "present::panels",
+            "    let x = crate::store::PrivateStore::open(p);",
+        ),
         ("render::html::layout", "use axum::body::Bytes;"),
         ("render::html::layout", "use crate::server::kept::Kept;"),
-        ("render::exports", "use crate::measures::{\n    raw_table,\n};"),
-        ("server::handlers::index", "use crate::disclosure::report::Report;"),
-        ("server::handlers::index", "let conn = duckdb::Connection::open(p);"),
+        (
+            "render::exports",
+            "use crate::measures::{\n    raw_table,\n};",
+        ),
+        (
+            "server::handlers::index",
+            "use crate::disclosure::report::Report;",
+        ),
+        (
+            "server::handlers::index",
+            "let conn = duckdb::Connection::open(p);",
+        ),
         ("snapshot::read", "use crate::measures::Measure;"),
-        ("definitions::dashboard", "use crate::snapshot::MeasureInfo;"),
+        (
+            "definitions::dashboard",
+            "use crate::snapshot::MeasureInfo;",
+        ),
         ("ingest", "use crate::present::filters::Filters;"),
         ("disclosure::grid", "pub use crate::server::Settings;"),
         ("check", "use crate::server::routes;"),
-        ("reference", "        .any(|n| crate::extract::pii::value_kind(n).is_some())"),
+        (
+            "reference",
+            "        .any(|n| crate::extract::pii::value_kind(n).is_some())",
+        ),
         ("locale", "use crate::present::i18n::format_number;"),
         ("locale", "use crate::extract::report::Rule;"),
     ];
@@ -287,9 +365,18 @@ fn the_checker_catches_every_kind_of_forbidden_import() {
         assert_eq!(found.len(), 1, "{m}: {text} → {found:?}");
     }
     let fine = [
-        ("server::handlers::index", "use crate::render::html;\nuse axum::extract::State;"),
-        ("render::html::layout", "use crate::present::i18n::Locale;\nuse maud::html;"),
-        ("present::panels", "use crate::snapshot::Snapshot;\nuse crate::definitions::{Panel, dimension::SITE};"),
+        (
+            "server::handlers::index",
+            "use crate::render::html;\nuse axum::extract::State;",
+        ),
+        (
+            "render::html::layout",
+            "use crate::present::i18n::Locale;\nuse maud::html;",
+        ),
+        (
+            "present::panels",
+            "use crate::snapshot::Snapshot;\nuse crate::definitions::{Panel, dimension::SITE};",
+        ),
         ("snapshot::read", "use crate::definitions::MeasureInfo;"),
         ("main", "use reintegra::server;"),
         ("extract::report", "use crate::locale::Locale;"),
@@ -297,6 +384,9 @@ fn the_checker_catches_every_kind_of_forbidden_import() {
         ("present::panels", "// use crate::server::state::Shared;"),
     ];
     for (m, text) in fine {
-        assert!(violations("x.rs", &module(m), text).is_empty(), "{m}: {text}");
+        assert!(
+            violations("x.rs", &module(m), text).is_empty(),
+            "{m}: {text}"
+        );
     }
 }

@@ -5,8 +5,8 @@
 
 mod common;
 
-use std::sync::LazyLock;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use common::*;
 use reintegra::access::Role;
@@ -32,7 +32,9 @@ fn first_change(page: &str) -> Option<String> {
 }
 
 fn number(text: &str) -> f64 {
-    text.replace(',', "").parse().unwrap_or_else(|_| panic!("not a number: {text}"))
+    text.replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {text}"))
 }
 
 #[tokio::test]
@@ -42,32 +44,66 @@ async fn a_period_compared_with_the_previous_one_shows_the_change_of_published_f
     let q2 = app.ok("/d/returns?lang=en&period=2018-Q2").await.text();
     assert!(first_change(&q3).is_none(), "no comparison unless asked");
     let (now, then) = (number(&first_kpi_value(&q3)), number(&first_kpi_value(&q2)));
-    let page = app.ok("/d/returns?lang=en&period=2018-Q3&compare=previous").await.text();
+    let page = app
+        .ok("/d/returns?lang=en&period=2018-Q3&compare=previous")
+        .await
+        .text();
     let change = first_change(&page).expect("a change line");
     let delta = now - then;
-    let words = if delta > 0.0 { "Up" } else if delta < 0.0 { "Down" } else { "Unchanged" };
+    let words = if delta > 0.0 {
+        "Up"
+    } else if delta < 0.0 {
+        "Down"
+    } else {
+        "Unchanged"
+    };
     assert!(change.starts_with(words), "{change} (from {then} to {now})");
     assert!(change.contains("on Q2 2018"), "{change}");
     if delta != 0.0 {
         let amount = format!("{}", delta.abs() as u64);
-        let grouped = reintegra::present::i18n::format_number(delta.abs(), 0, reintegra::present::i18n::Locale::En);
-        assert!(change.contains(&grouped) || change.contains(&amount), "{change} ≠ {delta}");
-        assert!(change.contains(if delta > 0.0 { "(+" } else { "(\u{2212}" }), "the sign is given too: {change}");
+        let grouped = reintegra::present::i18n::format_number(
+            delta.abs(),
+            0,
+            reintegra::present::i18n::Locale::En,
+        );
+        assert!(
+            change.contains(&grouped) || change.contains(&amount),
+            "{change} ≠ {delta}"
+        );
+        assert!(
+            change.contains(if delta > 0.0 { "(+" } else { "(\u{2212}" }),
+            "the sign is given too: {change}"
+        );
     }
     // French: in words, with the French period name.
-    let fr = app.ok("/d/returns?period=2018-Q3&compare=previous").await.text();
+    let fr = app
+        .ok("/d/returns?period=2018-Q3&compare=previous")
+        .await
+        .text();
     let change = first_change(&fr).unwrap();
     assert!(change.contains("par rapport à T2 2018"), "{change}");
-    assert!(fr.contains("comparé à la période précédente"), "the applied filters say so");
+    assert!(
+        fr.contains("comparé à la période précédente"),
+        "the applied filters say so"
+    );
     // The form offers the comparison, with the current choice selected.
     assert!(fr.contains("<select name=\"compare\">") && fr.contains("value=\"previous\" selected"));
 
     // Against the first period of the same length.
-    let page = app.ok("/d/returns?lang=en&period=2018-Q3&compare=baseline").await.text();
+    let page = app
+        .ok("/d/returns?lang=en&period=2018-Q3&compare=baseline")
+        .await
+        .text();
     let change = first_change(&page).unwrap();
-    assert!(change.contains("on Q2 2017"), "the first quarter of the data: {change}");
+    assert!(
+        change.contains("on Q2 2017"),
+        "the first quarter of the data: {change}"
+    );
     // The first period itself has nothing to compare with.
-    let page = app.ok("/d/returns?lang=en&period=2017-Q2&compare=baseline").await.text();
+    let page = app
+        .ok("/d/returns?lang=en&period=2017-Q2&compare=baseline")
+        .await
+        .text();
     assert!(first_change(&page).is_none());
 }
 
@@ -91,10 +127,16 @@ async fn a_suppressed_figure_on_either_side_is_not_comparable_and_no_number_is_g
         .map(str::to_string)
         .collect();
     let mut checked = 0;
-    'search: for (period, before) in [("2018-07", "June 2018"), ("2018-Q3", "Q2 2018"), ("2019-01", "December 2018")] {
+    'search: for (period, before) in [
+        ("2018-07", "June 2018"),
+        ("2018-Q3", "Q2 2018"),
+        ("2019-01", "December 2018"),
+    ] {
         for place in regions.iter().chain(cercles.iter()) {
             for extra in ["", "&sex=F", "&sex=M", "&age=60%2B", "&age=0-14"] {
-                let path = format!("/d/returns?lang=en&period={period}&compare=previous&place={place}{extra}");
+                let path = format!(
+                    "/d/returns?lang=en&period={period}&compare=previous&place={place}{extra}"
+                );
                 let page = app.ok(&path).await.text();
                 if !page.contains("<p class=\"value\">") {
                     continue; // not published for this combination of filters at all
@@ -103,9 +145,15 @@ async fn a_suppressed_figure_on_either_side_is_not_comparable_and_no_number_is_g
                     continue;
                 }
                 let change = first_change(&page).expect("a change line");
-                assert!(change.starts_with(&format!("Not comparable with {before}")), "{path}: {change}");
                 assert!(
-                    !change.contains("Up") && !change.contains("Down") && !change.contains('+') && !change.contains('\u{2212}'),
+                    change.starts_with(&format!("Not comparable with {before}")),
+                    "{path}: {change}"
+                );
+                assert!(
+                    !change.contains("Up")
+                        && !change.contains("Down")
+                        && !change.contains('+')
+                        && !change.contains('\u{2212}'),
                     "{change}"
                 );
                 checked += 1;
@@ -115,28 +163,56 @@ async fn a_suppressed_figure_on_either_side_is_not_comparable_and_no_number_is_g
             }
         }
     }
-    assert!(checked > 0, "no suppressed headline found among {} cercles", cercles.len());
+    assert!(
+        checked > 0,
+        "no suppressed headline found among {} cercles",
+        cercles.len()
+    );
 }
 
 #[tokio::test]
 async fn a_comparison_needs_a_period_and_a_known_kind() {
     let (app, _keep) = app().await;
     assert_eq!(app.get("/d/returns?compare=previous").await.status, 400);
-    assert_eq!(app.get("/d/returns?period=2018-Q3&compare=sideways").await.status, 400);
-    assert_eq!(app.get("/d/overview?compare=previous").await.status, 400, "a page without a period filter");
-    assert_eq!(app.get("/d/returns?period=2018-Q3&compare=").await.status, 200);
+    assert_eq!(
+        app.get("/d/returns?period=2018-Q3&compare=sideways")
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        app.get("/d/overview?compare=previous").await.status,
+        400,
+        "a page without a period filter"
+    );
+    assert_eq!(
+        app.get("/d/returns?period=2018-Q3&compare=").await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn the_briefing_pack_carries_the_comparison_of_the_page() {
     let (app, _keep) = app().await;
-    let pdf = app.ok("/d/returns/briefing.pdf?lang=en&period=2018-Q3&compare=previous").await;
+    let pdf = app
+        .ok("/d/returns/briefing.pdf?lang=en&period=2018-Q3&compare=previous")
+        .await;
     let doc = lopdf::Document::load_mem(&pdf.body).expect("a PDF");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text = doc.extract_text(&pages).unwrap();
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("on Q2 2018"), "{}", &text[..text.len().min(2000)]);
+    assert!(
+        text.contains("on Q2 2018"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
     // Exports of a panel carry it in their names and links.
-    let page = app.ok("/d/returns?lang=en&period=2018-Q3&compare=previous").await.text();
-    assert!(page.contains("compare=previous"), "links carry the comparison");
+    let page = app
+        .ok("/d/returns?lang=en&period=2018-Q3&compare=previous")
+        .await
+        .text();
+    assert!(
+        page.contains("compare=previous"),
+        "links carry the comparison"
+    );
 }

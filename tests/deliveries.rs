@@ -24,7 +24,11 @@ fn file_with_a_name_and_a_phone_number() -> Vec<u8> {
     let header = lines.next().unwrap();
     let mut out = format!("{header},telephone\n");
     for (i, line) in lines.take(5).enumerate() {
-        let cell = if i == 2 { "Aminata Kouyaté +223 76 42 63 59" } else { "" };
+        let cell = if i == 2 {
+            "Aminata Kouyaté +223 76 42 63 59"
+        } else {
+            ""
+        };
         out.push_str(&format!("{line},{cell}\n"));
     }
     out.into_bytes()
@@ -34,7 +38,10 @@ fn file_with_a_name_and_a_phone_number() -> Vec<u8> {
 async fn a_quarantined_file_is_listed_with_its_report_for_programme_staff_and_hidden_from_others() {
     let ws = Workspace::new();
     ws.deliver_fixtures();
-    ws.deliver("retours-kita-mars.csv", &file_with_a_name_and_a_phone_number());
+    ws.deliver(
+        "retours-kita-mars.csv",
+        &file_with_a_name_and_a_phone_number(),
+    );
     let out = ws.ingest_binary();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 
@@ -43,10 +50,22 @@ async fn a_quarantined_file_is_listed_with_its_report_for_programme_staff_and_hi
     let app = app.with_token("officer", Role::Programme);
     let page = app.ok("/deliveries").await.text();
     assert!(page.contains("retours-kita-mars.csv"), "the file is listed");
-    assert!(page.contains("mise en quarantaine"), "its outcome, in French by default");
+    assert!(
+        page.contains("mise en quarantaine"),
+        "its outcome, in French by default"
+    );
     assert!(page.contains("Rapports des fichiers mis en quarantaine"));
-    assert!(page.contains("données identifiantes"), "the report says why, in French: {}", page.split("Rapports des").nth(1).unwrap_or(""));
-    for kind in ["returns.csv", "sessions.csv", "campaigns.csv", "trainings.csv"] {
+    assert!(
+        page.contains("données identifiantes"),
+        "the report says why, in French: {}",
+        page.split("Rapports des").nth(1).unwrap_or("")
+    );
+    for kind in [
+        "returns.csv",
+        "sessions.csv",
+        "campaigns.csv",
+        "trainings.csv",
+    ] {
         assert!(page.contains(kind), "{kind} listed");
     }
     assert!(page.contains("acceptée"));
@@ -64,18 +83,29 @@ async fn a_quarantined_file_is_listed_with_its_report_for_programme_staff_and_hi
     for entry in walk(&ws.data().join("deliveries")) {
         let bytes = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
         for value in ["Aminata", "Kouyat", "76 42 63 59"] {
-            assert!(!bytes.contains(value), "{} holds {value:?}", entry.display());
+            assert!(
+                !bytes.contains(value),
+                "{} holds {value:?}",
+                entry.display()
+            );
         }
     }
     assert_eq!(app.get("/deliveries?colour=blue").await.status, 400);
 
     // Other roles: as if the page did not exist. Anonymous: sign in first.
     for role in [Role::Donor, Role::Ministry] {
-        let other = spawn_app(settings(&ws.data())).await.with_token(&format!("{role:?}").to_lowercase(), role);
+        let other = spawn_app(settings(&ws.data()))
+            .await
+            .with_token(&format!("{role:?}").to_lowercase(), role);
         assert_eq!(other.get("/deliveries").await.status, 404, "{role:?}");
-        assert!(!other.ok("/").await.text().contains("/deliveries"), "no link for {role:?}");
+        assert!(
+            !other.ok("/").await.text().contains("/deliveries"),
+            "no link for {role:?}"
+        );
     }
-    let admin = spawn_app(settings(&ws.data())).await.with_token("root", Role::Admin);
+    let admin = spawn_app(settings(&ws.data()))
+        .await
+        .with_token("root", Role::Admin);
     assert_eq!(admin.get("/deliveries").await.status, 200);
     assert!(app.ok("/").await.text().contains("href=\"/deliveries\""));
     let anonymous = programme.get(app.url("/deliveries")).send().await.unwrap();
@@ -95,7 +125,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[tokio::test]
-async fn a_kind_without_a_delivery_for_longer_than_the_threshold_is_flagged_on_the_page_and_in_metrics() {
+async fn a_kind_without_a_delivery_for_longer_than_the_threshold_is_flagged_on_the_page_and_in_metrics()
+ {
     let source = built_data("deliveries-stale");
     let (data, _keep) = copy_of_published(&source);
     let now = Utc::now();
@@ -120,11 +151,24 @@ async fn a_kind_without_a_delivery_for_longer_than_the_threshold_is_flagged_on_t
     }
     .write(&data)
     .unwrap();
-    let app = spawn_app(settings(&data)).await.with_token("lead", Role::Admin);
+    let app = spawn_app(settings(&data))
+        .await
+        .with_token("lead", Role::Admin);
     let page = app.ok("/deliveries").await.text();
-    assert!(page.contains("Aucune livraison acceptée depuis 41 jours"), "returns: 41 days > 35");
-    assert!(page.contains("Aucune livraison acceptée</strong>") || page.contains("Aucune livraison acceptée\n"), "trainings: never");
-    assert_eq!(page.matches("⚠").count(), 2, "returns and trainings, not sessions (3 days) nor campaigns (35 days, at the threshold)");
+    assert!(
+        page.contains("Aucune livraison acceptée depuis 41 jours"),
+        "returns: 41 days > 35"
+    );
+    assert!(
+        page.contains("Aucune livraison acceptée</strong>")
+            || page.contains("Aucune livraison acceptée\n"),
+        "trainings: never"
+    );
+    assert_eq!(
+        page.matches("⚠").count(),
+        2,
+        "returns and trainings, not sessions (3 days) nor campaigns (35 days, at the threshold)"
+    );
     assert!(page.contains("Seuil d'alerte : 35 jours"));
     let metrics = app.ok("/metrics").await.text();
     let value = |series: &str| -> f64 {
@@ -139,7 +183,10 @@ async fn a_kind_without_a_delivery_for_longer_than_the_threshold_is_flagged_on_t
     assert_eq!(value("reintegra_delivery_stale{kind=\"sessions\"}"), 0.0);
     assert_eq!(value("reintegra_delivery_stale{kind=\"campaigns\"}"), 0.0);
     assert_eq!(value("reintegra_delivery_stale{kind=\"trainings\"}"), 1.0);
-    assert_eq!(value("reintegra_delivery_stale_after_seconds"), 35.0 * 86_400.0);
+    assert_eq!(
+        value("reintegra_delivery_stale_after_seconds"),
+        35.0 * 86_400.0
+    );
     let age = value("reintegra_delivery_age_seconds{kind=\"returns\"}");
     assert!((age - 41.0 * 86_400.0).abs() < 120.0, "{age}");
 }

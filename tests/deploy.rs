@@ -31,7 +31,9 @@ fn publish_copy(data: &Path, source: &Path, at: &str, edit: &str) -> SnapshotId 
         conn.execute_batch(edit).unwrap();
         conn.execute_batch("CHECKPOINT").unwrap();
     }
-    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc);
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     published.commit(&draft, at).unwrap()
 }
 
@@ -40,7 +42,11 @@ fn current_file(data: &Path) -> PathBuf {
     published.path_of(&published.current().unwrap().unwrap())
 }
 
-async fn wait_for<F: Fn(&serde_json::Value) -> bool>(app: &TestApp, what: &str, ok: F) -> serde_json::Value {
+async fn wait_for<F: Fn(&serde_json::Value) -> bool>(
+    app: &TestApp,
+    what: &str,
+    ok: F,
+) -> serde_json::Value {
     for _ in 0..200 {
         let r = app.client.get(app.url("/healthz")).send().await.unwrap();
         let body: serde_json::Value = r.json().await.unwrap();
@@ -65,8 +71,13 @@ async fn a_snapshot_of_a_newer_schema_is_refused_reported_and_the_old_one_kept_a
     let source = built_data("deploy-refused");
     let (data, _keep) = copy_of_published(&source);
     let original = current_file(&data);
-    let old = Published::new(data.join("published")).current().unwrap().unwrap();
-    let app = spawn_app(settings(&data)).await.with_token("ops", Role::Admin);
+    let old = Published::new(data.join("published"))
+        .current()
+        .unwrap()
+        .unwrap();
+    let app = spawn_app(settings(&data))
+        .await
+        .with_token("ops", Role::Admin);
     assert_eq!(app.json("/healthz").await["snapshot"], old.as_str());
 
     // The job of a newer version publishes a snapshot of schema 99.
@@ -77,12 +88,23 @@ async fn a_snapshot_of_a_newer_schema_is_refused_reported_and_the_old_one_kept_a
         "UPDATE meta SET value = 'reintegra-snapshot/99' WHERE key = 'format'",
     );
     let health = wait_for(&app, "the refusal", |b| !b["snapshot_refused"].is_null()).await;
-    assert_eq!(health["snapshot"], old.as_str(), "the old snapshot is still served");
+    assert_eq!(
+        health["snapshot"],
+        old.as_str(),
+        "the old snapshot is still served"
+    );
     assert_eq!(health["snapshot_refused"]["snapshot"], newer.as_str());
     let reason = health["snapshot_refused"]["reason"].as_str().unwrap();
     assert!(reason.contains("schema version 99"), "{reason}");
-    assert!(!reason.contains(data.to_str().unwrap()), "no server path on an open route: {reason}");
-    assert_eq!(app.get("/healthz").await.status, 200, "still serving: not taken out of the pool");
+    assert!(
+        !reason.contains(data.to_str().unwrap()),
+        "no server path on an open route: {reason}"
+    );
+    assert_eq!(
+        app.get("/healthz").await.status,
+        200,
+        "still serving: not taken out of the pool"
+    );
     assert_eq!(app.ok("/d/overview").await.status, 200);
     let metrics = app.ok("/metrics").await.text();
     assert_eq!(metric(&metrics, "reintegra_snapshot_refused"), 1.0);
@@ -90,7 +112,9 @@ async fn a_snapshot_of_a_newer_schema_is_refused_reported_and_the_old_one_kept_a
     // A restart meets CURRENT naming the unservable snapshot: it falls back to the
     // newest one it can serve, and says so.
     drop(app);
-    let restarted = spawn_app(settings(&data)).await.with_token("ops", Role::Admin);
+    let restarted = spawn_app(settings(&data))
+        .await
+        .with_token("ops", Role::Admin);
     let health = restarted.json("/healthz").await;
     assert_eq!(health["snapshot"], old.as_str());
     assert_eq!(health["snapshot_refused"]["snapshot"], newer.as_str());
@@ -98,7 +122,10 @@ async fn a_snapshot_of_a_newer_schema_is_refused_reported_and_the_old_one_kept_a
 
     // The job publishes a servable snapshot again: served, the refusal cleared.
     let good = publish_copy(&data, &original, "2030-01-02T00:00:00Z", "");
-    let health = wait_for(&restarted, "the good snapshot", |b| b["snapshot"] == good.as_str()).await;
+    let health = wait_for(&restarted, "the good snapshot", |b| {
+        b["snapshot"] == good.as_str()
+    })
+    .await;
     assert!(health["snapshot_refused"].is_null(), "{health}");
     let metrics = restarted.ok("/metrics").await.text();
     assert_eq!(metric(&metrics, "reintegra_snapshot_refused"), 0.0);
@@ -108,12 +135,17 @@ async fn a_snapshot_of_a_newer_schema_is_refused_reported_and_the_old_one_kept_a
 async fn a_damaged_current_snapshot_falls_back_to_the_newest_kept_one() {
     let source = built_data("deploy-damaged");
     let (data, _keep) = copy_of_published(&source);
-    let good = Published::new(data.join("published")).current().unwrap().unwrap();
+    let good = Published::new(data.join("published"))
+        .current()
+        .unwrap()
+        .unwrap();
     // CURRENT names a file of the right name that is not a DuckDB file at all.
     let published = Published::new(data.join("published"));
     let draft = published.draft_path();
     std::fs::write(&draft, b"not a snapshot").unwrap();
-    let at = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let at = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     let damaged = published.commit(&draft, at).unwrap();
     let app = spawn_app(settings(&data)).await;
     let health = app.json("/healthz").await;
@@ -131,7 +163,11 @@ fn broken_dashboards(name: &str) -> PathBuf {
         let path = entry.unwrap().path();
         let mut text = std::fs::read_to_string(&path).unwrap();
         if path.file_name().unwrap() == "overview.toml" {
-            text = text.replacen("measure = \"returns\"", "measure = \"returns_by_moon_phase\"", 1);
+            text = text.replacen(
+                "measure = \"returns\"",
+                "measure = \"returns_by_moon_phase\"",
+                1,
+            );
         }
         std::fs::write(dir.join(path.file_name().unwrap()), text).unwrap();
     }
@@ -162,12 +198,21 @@ fn status(data: &Path) -> serde_json::Value {
 async fn the_job_publishes_only_what_the_dashboards_can_serve_and_tells_the_servers_how_it_ended() {
     let ws = Workspace::new();
     ws.deliver_fixtures();
-    ws.deliver("returns-broken.csv", b"person_ref;return_date\nR1;not a date\n");
+    ws.deliver(
+        "returns-broken.csv",
+        b"person_ref;return_date\nR1;not a date\n",
+    );
     let out = ingest_with_dashboards(&ws, &broken_dashboards("deploy-broken-dashboards"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("does not fit the dashboards") && said.contains("overview.toml"), "{said}");
-    assert!(!ws.published().join("CURRENT").exists(), "nothing published");
+    assert!(
+        said.contains("does not fit the dashboards") && said.contains("overview.toml"),
+        "{said}"
+    );
+    assert!(
+        !ws.published().join("CURRENT").exists(),
+        "nothing published"
+    );
     let failed = status(&ws.data());
     assert_eq!(failed["outcome"], "failed");
     assert!(failed["last_success_at"].is_null());
@@ -200,13 +245,21 @@ async fn the_job_publishes_only_what_the_dashboards_can_serve_and_tells_the_serv
         .client
         .post(app.url("/login"))
         .header("origin", &app.base)
-        .form(&[("username", "lead"), ("password", passphrase), ("next", "/"), ("lang", "fr")])
+        .form(&[
+            ("username", "lead"),
+            ("password", passphrase),
+            ("next", "/"),
+            ("lang", "fr"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(signed_in.status().as_u16(), 303);
     let metrics = app.ok("/metrics").await.text();
-    assert_eq!(metric(&metrics, "reintegra_ingest_last_run_quarantined_files"), 1.0);
+    assert_eq!(
+        metric(&metrics, "reintegra_ingest_last_run_quarantined_files"),
+        1.0
+    );
     assert_eq!(metric(&metrics, "reintegra_ingest_last_run_failed"), 0.0);
     assert!(metric(&metrics, "reintegra_ingest_last_success_timestamp_seconds") > 1.7e9);
     assert!(metric(&metrics, "reintegra_snapshot_age_seconds") < 600.0);
@@ -219,7 +272,9 @@ async fn the_job_publishes_only_what_the_dashboards_can_serve_and_tells_the_serv
         if word.starts_with("reintegra_") && !word.ends_with('_') {
             used += 1;
             assert!(
-                metrics.lines().any(|l| l.starts_with(word) && l[word.len()..].starts_with([' ', '{'])),
+                metrics
+                    .lines()
+                    .any(|l| l.starts_with(word) && l[word.len()..].starts_with([' ', '{'])),
                 "alerts.yml uses {word}, which /metrics does not export"
             );
         }
@@ -244,7 +299,9 @@ fn one_month_of_returns(month: &str) -> Vec<u8> {
     let text = std::fs::read_to_string(fixtures().join("returns.csv")).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    let mut rows: Vec<&str> = lines.filter(|l| l.split(',').nth(1).is_some_and(|d| d.starts_with(month))).collect();
+    let mut rows: Vec<&str> = lines
+        .filter(|l| l.split(',').nth(1).is_some_and(|d| d.starts_with(month)))
+        .collect();
     assert!(!rows.is_empty());
     rows.reverse();
     format!("{header}\n{}\n", rows.join("\n")).into_bytes()
@@ -256,18 +313,37 @@ async fn a_replica_serves_without_a_failure_while_new_snapshots_are_synced_into_
     job.deliver_fixtures();
     assert!(job.ingest_binary().status.success());
     let replica = tempfile::tempdir().unwrap();
-    let out = reintegra(&["sync", "--from", job.data().to_str().unwrap(), "--to", replica.path().to_str().unwrap()]);
+    let out = reintegra(&[
+        "sync",
+        "--from",
+        job.data().to_str().unwrap(),
+        "--to",
+        replica.path().to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
-    let app = Arc::new(spawn_app(settings(replica.path())).await.with_token("reader", Role::Programme));
-    let first = app.json("/healthz").await["snapshot"].as_str().unwrap().to_string();
+    let app = Arc::new(
+        spawn_app(settings(replica.path()))
+            .await
+            .with_token("reader", Role::Programme),
+    );
+    let first = app.json("/healthz").await["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let stop = Arc::new(AtomicBool::new(false));
     let (served, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut load = Vec::new();
     for i in 0..4 {
-        let (app, stop, served, failed) = (app.clone(), stop.clone(), served.clone(), failed.clone());
+        let (app, stop, served, failed) =
+            (app.clone(), stop.clone(), served.clone(), failed.clone());
         load.push(tokio::spawn(async move {
-            let paths = ["/d/overview", "/d/returns?lang=en", "/api/v1/measures/returns?by=region", "/healthz"];
+            let paths = [
+                "/d/overview",
+                "/d/returns?lang=en",
+                "/api/v1/measures/returns?by=region",
+                "/healthz",
+            ];
             while !stop.load(Ordering::Relaxed) {
                 let ok = match app.client.get(app.url(paths[i % paths.len()])).send().await {
                     Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
@@ -283,27 +359,44 @@ async fn a_replica_serves_without_a_failure_while_new_snapshots_are_synced_into_
     }
     let mut last = first.clone();
     for round in 0..2 {
-        job.deliver(&format!("returns-{round}.csv"), &one_month_of_returns(["2018-03", "2018-04"][round]));
+        job.deliver(
+            &format!("returns-{round}.csv"),
+            &one_month_of_returns(["2018-03", "2018-04"][round]),
+        );
         let out = job.ingest_binary();
         assert!(out.status.success(), "{}", text(&out));
-        let out = reintegra(&["sync", "--from", job.data().to_str().unwrap(), "--to", replica.path().to_str().unwrap()]);
+        let out = reintegra(&[
+            "sync",
+            "--from",
+            job.data().to_str().unwrap(),
+            "--to",
+            replica.path().to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "{}", text(&out));
         let now = Published::new(job.published()).current().unwrap().unwrap();
         assert_ne!(now.as_str(), last);
-        wait_for(&app, "the synced snapshot", |b| b["snapshot"] == now.as_str()).await;
+        wait_for(&app, "the synced snapshot", |b| {
+            b["snapshot"] == now.as_str()
+        })
+        .await;
         last = now.as_str().to_string();
     }
     stop.store(true, Ordering::Relaxed);
     for l in load {
         l.await.unwrap();
     }
-    let (served, failed) = (served.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    let (served, failed) = (
+        served.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+    );
     eprintln!("sync under load: {served} requests served, {failed} failed, 2 snapshots switched");
     assert!(served > 100, "{served}");
     assert_eq!(failed, 0);
     // The replica's folder keeps what the job keeps, group-readable.
     assert_eq!(
-        Published::new(replica.path().join("published")).list().unwrap(),
+        Published::new(replica.path().join("published"))
+            .list()
+            .unwrap(),
         Published::new(job.published()).list().unwrap()
     );
 }
@@ -320,7 +413,10 @@ async fn the_server_runs_as_its_own_user_and_cannot_open_the_private_side() {
     use std::os::unix::fs::{PermissionsExt, chown};
     use std::os::unix::process::CommandExt;
     if unsafe { libc::geteuid() } != 0 {
-        assert!(!required(), "REINTEGRA_CI is set: this test needs root (to run the server as another uid)");
+        assert!(
+            !required(),
+            "REINTEGRA_CI is set: this test needs root (to run the server as another uid)"
+        );
         eprintln!("skipped: not root, cannot run the server as another user");
         return;
     }
@@ -359,9 +455,19 @@ async fn the_server_runs_as_its_own_user_and_cannot_open_the_private_side() {
     for p in [&bin, &dashboards] {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = std::process::Command::new(&bin)
-        .args(["serve", "--data", data.to_str().unwrap(), "--dashboards", dashboards.to_str().unwrap()])
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--dashboards",
+            dashboards.to_str().unwrap(),
+        ])
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .env("HOME", ws.dir.path())
         .uid(WEB_UID)
@@ -385,7 +491,11 @@ async fn the_server_runs_as_its_own_user_and_cannot_open_the_private_side() {
     let page = client.get(format!("{base}/d/overview")).send().await;
     let _ = server.kill();
     let output = server.wait_with_output().unwrap();
-    assert!(up, "the server did not come up as uid {WEB_UID}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        up,
+        "the server did not come up as uid {WEB_UID}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(page.unwrap().status().as_u16(), 200);
     // The same identity cannot open the store, the secret or the quarantine.
     for private in ["private/store.duckdb", "private/secret.key", "quarantine"] {
@@ -412,7 +522,12 @@ async fn the_server_runs_as_its_own_user_and_cannot_open_the_private_side() {
 async fn sign_in(c: &reqwest::Client, base: &str, password: &str) -> u16 {
     c.post(format!("{base}/login"))
         .header("origin", base)
-        .form(&[("username", "awa"), ("password", password), ("next", "/"), ("lang", "fr")])
+        .form(&[
+            ("username", "awa"),
+            ("password", password),
+            ("next", "/"),
+            ("lang", "fr"),
+        ])
         .send()
         .await
         .unwrap()
@@ -421,42 +536,83 @@ async fn sign_in(c: &reqwest::Client, base: &str, password: &str) -> u16 {
 }
 
 async fn page_status(c: &reqwest::Client, base: &str) -> u16 {
-    c.get(format!("{base}/d/returns")).send().await.unwrap().status().as_u16()
+    c.get(format!("{base}/d/returns"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
-async fn a_session_made_on_one_replica_is_honoured_and_ended_on_every_replica_and_survives_restarts() {
+async fn a_session_made_on_one_replica_is_honoured_and_ended_on_every_replica_and_survives_restarts()
+ {
     let source = built_data("deploy-sessions");
     let (data, _keep) = copy_of_published(&source);
     let store = reintegra::access::UsersStore::new(&reintegra::access::dir(&data));
     let first = "a long enough test passphrase";
     store.add("awa", Role::Donor, first).unwrap();
-    let (a, b) = (spawn_app(settings(&data)).await, spawn_app(settings(&data)).await);
+    let (a, b) = (
+        spawn_app(settings(&data)).await,
+        spawn_app(settings(&data)).await,
+    );
     // One browser: cookies are per host, not per port, so it shows both replicas the
     // same session as a load balancer would.
     let c = cookie_client();
     assert_eq!(sign_in(&c, &a.base, first).await, 303);
-    assert_eq!(page_status(&c, &b.base).await, 200, "made on A, honoured on B");
+    assert_eq!(
+        page_status(&c, &b.base).await,
+        200,
+        "made on A, honoured on B"
+    );
 
     // Signed out on A: ended on B at its next request.
-    let html = c.get(format!("{}/d/returns", a.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let out = c.post(format!("{}/logout", a.base)).header("origin", &a.base).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let html = c
+        .get(format!("{}/d/returns", a.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let out = c
+        .post(format!("{}/logout", a.base))
+        .header("origin", &a.base)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status().as_u16(), 303);
     assert_eq!(page_status(&c, &b.base).await, 303, "signed out everywhere");
 
     // Signed in on B; both replicas restart; the session is still good on both.
     assert_eq!(sign_in(&c, &b.base, first).await, 303);
     drop((a, b));
-    let (a, b) = (spawn_app(settings(&data)).await, spawn_app(settings(&data)).await);
+    let (a, b) = (
+        spawn_app(settings(&data)).await,
+        spawn_app(settings(&data)).await,
+    );
     assert_eq!(page_status(&c, &a.base).await, 200, "survives a restart");
     assert_eq!(page_status(&c, &b.base).await, 200);
 
     // A new password (users passwd) ends it on both; so does removing the account.
-    store.set_password("awa", "another long enough passphrase").unwrap();
+    store
+        .set_password("awa", "another long enough passphrase")
+        .unwrap();
     assert_eq!(page_status(&c, &a.base).await, 303);
     assert_eq!(page_status(&c, &b.base).await, 303);
-    assert_eq!(sign_in(&c, &a.base, "another long enough passphrase").await, 303);
+    assert_eq!(
+        sign_in(&c, &a.base, "another long enough passphrase").await,
+        303
+    );
     assert_eq!(page_status(&c, &b.base).await, 200);
     store.remove("awa").unwrap();
     assert_eq!(page_status(&c, &b.base).await, 303);

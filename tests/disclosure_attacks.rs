@@ -10,8 +10,8 @@ use std::sync::{LazyLock, Mutex};
 
 use common::*;
 use duckdb::Connection;
-use reintegra::disclosure::{Policy, keys::Secret};
 use reintegra::definitions::{Measure, Sensitivity, Statistic, measure::load_dir};
+use reintegra::disclosure::{Policy, keys::Secret};
 use reintegra::measures;
 
 /// A published cell: breakdown, dimension values (None outside the breakdown), value.
@@ -642,7 +642,8 @@ fn people_behind(
         let k = m.dimensions.len();
         let rows = stmt
             .query_map([], |r| {
-                let dims: Vec<Option<String>> = (0..k).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+                let dims: Vec<Option<String>> =
+                    (0..k).map(|i| r.get(i)).collect::<Result<_, _>>()?;
                 let n: i64 = r.get(k)?;
                 let people: duckdb::types::Value = r.get(k + 1)?;
                 let people = match people {
@@ -686,9 +687,10 @@ fn counts_over_the_same_people_publish_the_same_value_in_every_measure() {
                 .zip(&cell.dims)
                 .filter_map(|(d, v)| v.clone().map(|v| (d.clone(), v)))
                 .collect();
-            seen.entry((named, *n, people.clone()))
-                .or_default()
-                .push((m.id.clone(), if cell.suppressed { None } else { cell.value }));
+            seen.entry((named, *n, people.clone())).or_default().push((
+                m.id.clone(),
+                if cell.suppressed { None } else { cell.value },
+            ));
         }
     }
     let mut pairs = 0;
@@ -714,7 +716,12 @@ fn grids_come_from_the_reference_lists_not_the_data() {
     let snapshot = built.snapshot.lock().unwrap();
     let returns = built.measures.iter().find(|m| m.id == "returns").unwrap();
     let cells = published_cells(&snapshot, returns);
-    let of = |b: &str| cells.iter().filter(|c| c.breakdown == b).collect::<Vec<_>>();
+    let of = |b: &str| {
+        cells
+            .iter()
+            .filter(|c| c.breakdown == b)
+            .collect::<Vec<_>>()
+    };
     let register = reintegra::reference::Register::builtin();
     // Every country of departure, though the fixtures hold only five.
     assert_eq!(of("country_from").len(), register.departure.len());
@@ -722,12 +729,19 @@ fn grids_come_from_the_reference_lists_not_the_data() {
         .into_iter()
         .find(|c| c.dims.contains(&Some("TCD".into())))
         .expect("Chad is in the grid");
-    assert!(chad.suppressed && chad.value.is_none(), "nobody from Chad reads <10");
+    assert!(
+        chad.suppressed && chad.value.is_none(),
+        "nobody from Chad reads <10"
+    );
     // Every region and cercle of the 2019 boundaries.
     assert_eq!(of("region").len(), 10);
     assert_eq!(of("region,cercle").len(), 49);
     // Every site of the register, for the sessions measures.
-    let beneficiaries = built.measures.iter().find(|m| m.id == "beneficiaries").unwrap();
+    let beneficiaries = built
+        .measures
+        .iter()
+        .find(|m| m.id == "beneficiaries")
+        .unwrap();
     let sites = published_cells(&snapshot, beneficiaries)
         .into_iter()
         .filter(|c| c.breakdown == "region,cercle,site")
@@ -742,9 +756,7 @@ fn no_published_dimension_value_is_free_text() {
     let register = reintegra::reference::Register::builtin();
     let labels = reintegra::reference::labels();
     let places = reintegra::reference::places();
-    let period = |v: &str| {
-        reintegra::present::filters::period_level(v).is_some()
-    };
+    let period = |v: &str| reintegra::present::filters::period_level(v).is_some();
     for m in &built.measures {
         for cell in published_cells(&snapshot, m) {
             for (d, v) in m.dimensions.iter().zip(&cell.dims) {
@@ -757,7 +769,11 @@ fn no_published_dimension_value_is_free_text() {
                     "month" | "quarter" | "year" | "through_month" => period(v),
                     other => labels.get(other).is_some_and(|set| set.contains_key(v)),
                 };
-                assert!(known, "{}.{d} publishes a value outside the reference lists", m.id);
+                assert!(
+                    known,
+                    "{}.{d} publishes a value outside the reference lists",
+                    m.id
+                );
             }
         }
     }
@@ -773,14 +789,28 @@ fn means_need_enough_people_are_perturbed_and_resist_subtraction() {
     let mut errors = Vec::new();
     for i in 1..=8u8 {
         let secret = format!("{i:02x}").repeat(32);
-        let built = build_with_secret(&format!("attacks-small-means-{i}"), &extracts, Some(&secret));
+        let built = build_with_secret(
+            &format!("attacks-small-means-{i}"),
+            &extracts,
+            Some(&secret),
+        );
         errors.extend(mean_attack(&built));
     }
     errors.sort_by(f64::total_cmp);
-    eprintln!("subtraction of published means: {} attempts, errors {:?}", errors.len(), errors);
-    assert!(errors.len() >= 16, "the attack found too few cases to mean anything");
+    eprintln!(
+        "subtraction of published means: {} attempts, errors {:?}",
+        errors.len(),
+        errors
+    );
+    assert!(
+        errors.len() >= 16,
+        "the attack found too few cases to mean anything"
+    );
     let median = errors[errors.len() / 2];
-    assert!(median > 2.0, "subtraction recovers suppressed means to within {median:.2} points (median)");
+    assert!(
+        median > 2.0,
+        "subtraction recovers suppressed means to within {median:.2} points (median)"
+    );
 }
 
 /// Checks the published means of one build and returns the errors of the subtraction
@@ -788,7 +818,11 @@ fn means_need_enough_people_are_perturbed_and_resist_subtraction() {
 fn mean_attack(built: &Built) -> Vec<f64> {
     let store = built.store.lock().unwrap();
     let snapshot = built.snapshot.lock().unwrap();
-    let m = built.measures.iter().find(|m| m.id == "training_scores").unwrap();
+    let m = built
+        .measures
+        .iter()
+        .find(|m| m.id == "training_scores")
+        .unwrap();
     let conn = store.connection();
     measures::materialise_units(conn, m).unwrap();
     // The true mean and count of every cell.
@@ -797,7 +831,13 @@ fn mean_attack(built: &Built) -> Vec<f64> {
         let dims: String = m
             .dimensions
             .iter()
-            .map(|d| if b.contains(d) { format!("CAST({d} AS VARCHAR), ") } else { "CAST(NULL AS VARCHAR), ".into() })
+            .map(|d| {
+                if b.contains(d) {
+                    format!("CAST({d} AS VARCHAR), ")
+                } else {
+                    "CAST(NULL AS VARCHAR), ".into()
+                }
+            })
             .collect();
         let mut stmt = conn
             .prepare(&format!(
@@ -810,7 +850,9 @@ fn mean_attack(built: &Built) -> Vec<f64> {
         let rows = stmt
             .query_map([], |r| {
                 Ok((
-                    (0..k).map(|i| r.get(i)).collect::<Result<Vec<Option<String>>, _>>()?,
+                    (0..k)
+                        .map(|i| r.get(i))
+                        .collect::<Result<Vec<Option<String>>, _>>()?,
                     r.get::<_, f64>(k)?,
                     r.get::<_, i64>(k + 1)?,
                 ))
@@ -833,19 +875,31 @@ fn mean_attack(built: &Built) -> Vec<f64> {
         published += 1;
         exact += usize::from(v == mean.round());
     }
-    assert!(published > 5 && exact < published, "{exact} of {published} means are exact");
+    assert!(
+        published > 5 && exact < published,
+        "{exact} of {published} means are exact"
+    );
     // Subtraction: a margin and its published subgroups, with exact counts (the
     // attacker's best case), give the mean of the suppressed subgroups together — only
     // approximately.
     let mut errors = Vec::new();
-    for parent in cells.iter().filter(|c| c.breakdown == "test" && !c.suppressed) {
+    for parent in cells
+        .iter()
+        .filter(|c| c.breakdown == "test" && !c.suppressed)
+    {
         let (_, n_p) = truth[&(parent.breakdown.clone(), parent.dims.clone())];
-        for b in m.breakdowns.iter().map(|b| Measure::breakdown_id(b)).filter(|b| b != "test") {
+        for b in m
+            .breakdowns
+            .iter()
+            .map(|b| Measure::breakdown_id(b))
+            .filter(|b| b != "test")
+        {
             let children: Vec<&Cell> = cells
                 .iter()
                 .filter(|c| c.breakdown == b && c.dims[0] == parent.dims[0])
                 .collect();
-            let (mut sum, mut hidden_n, mut hidden_sum) = (parent.value.unwrap() * n_p as f64, 0usize, 0.0);
+            let (mut sum, mut hidden_n, mut hidden_sum) =
+                (parent.value.unwrap() * n_p as f64, 0usize, 0.0);
             for c in &children {
                 let Some(&(mean, n)) = truth.get(&(c.breakdown.clone(), c.dims.clone())) else {
                     continue;
@@ -875,9 +929,16 @@ fn an_aggregate_measure_may_not_read_records_of_people() {
     }
     let bad = "-- id = \"returns_total\"\n-- title = { fr = \"t\", en = \"t\" }\n-- description = { fr = \"d\", en = \"d\" }\n-- unit = { fr = \"u\", en = \"u\" }\n-- sensitivity = \"aggregate\"\n-- statistic = \"units\"\n-- dimensions = [\"region\"]\n-- breakdowns = [[\"region\"]]\nSELECT person_ref AS unit_ref, region_pcode AS region FROM returns\n";
     std::fs::write(dir.path().join("returns_total.sql"), bad).unwrap();
-    let out = reintegra(&["check", dir.path().join("returns_total.sql").to_str().unwrap()]);
+    let out = reintegra(&[
+        "check",
+        dir.path().join("returns_total.sql").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("may not read the returns table"), "{}", text(&out));
+    assert!(
+        text(&out).contains("may not read the returns table"),
+        "{}",
+        text(&out)
+    );
     // And the job refuses to run with it.
     let ws = Workspace::new();
     ws.deliver_fixtures();

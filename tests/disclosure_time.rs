@@ -69,8 +69,16 @@ fn one_late_person_with_a_rare_profile_changes_no_cell_anywhere() {
     deliver_july(&ws, "retours-2018-07.csv", 1, |_| {});
     let after = all_cells(&ws.current_snapshot());
     let changed = changed_cells(&before, &after);
-    assert!(changed.is_empty(), "{} cells changed: {changed:?}", changed.len());
-    assert_eq!(before.len(), after.len(), "the grid does not depend on the data");
+    assert!(
+        changed.is_empty(),
+        "{} cells changed: {changed:?}",
+        changed.len()
+    );
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "the grid does not depend on the data"
+    );
 }
 
 #[test]
@@ -78,7 +86,10 @@ fn fewer_than_t_late_people_in_one_cell_change_nothing_and_t_of_them_move_their_
     let (ws, before) = published();
     deliver_july(&ws, "retours-2018-07.csv", 9, |_| {});
     let after = all_cells(&ws.current_snapshot());
-    assert!(changed_cells(&before, &after).is_empty(), "T-1 late people show nowhere");
+    assert!(
+        changed_cells(&before, &after).is_empty(),
+        "T-1 late people show nowhere"
+    );
     // The tenth: the cells holding all ten move, with their margins; no other cell does.
     deliver_july(&ws, "retours-2018-07-bis.csv", 10, |_| {});
     let last = all_cells(&ws.current_snapshot());
@@ -90,7 +101,15 @@ fn fewer_than_t_late_people_in_one_cell_change_nothing_and_t_of_them_move_their_
         parts.iter().all(|v| {
             v.is_empty()
                 || [
-                    "ML08", "ML0802", "2018-07", "2018-Q3", "2018", "MAR", "F", "60+", "AVRR",
+                    "ML08",
+                    "ML0802",
+                    "2018-07",
+                    "2018-Q3",
+                    "2018",
+                    "MAR",
+                    "F",
+                    "60+",
+                    "AVRR",
                     "trafficking_victim",
                 ]
                 .contains(v)
@@ -102,7 +121,9 @@ fn fewer_than_t_late_people_in_one_cell_change_nothing_and_t_of_them_move_their_
     }
     let total = ("returns".to_string(), String::new() + &"|".repeat(10));
     assert!(
-        changed.iter().any(|c| c.0 == "returns" && c.1.split('|').skip(1).all(str::is_empty)),
+        changed
+            .iter()
+            .any(|c| c.0 == "returns" && c.1.split('|').skip(1).all(str::is_empty)),
         "the grand total moves ({total:?})"
     );
 }
@@ -113,9 +134,16 @@ fn corrections_that_swap_or_remove_a_few_records_change_nothing() {
     // Three returnees of July 2018 were recorded in the wrong region: corrected.
     deliver_july(&ws, "retours-2018-07-correction.csv", 0, |rows| {
         let (header, _) = month("2018-07");
-        let (r, c) = (column(&header, "region_pcode"), column(&header, "cercle_pcode"));
+        let (r, c) = (
+            column(&header, "region_pcode"),
+            column(&header, "cercle_pcode"),
+        );
         for row in rows.iter_mut().take(3) {
-            let (region, cercle) = if row[r] == "ML09" { ("ML01", "ML0103") } else { ("ML09", "ML0901") };
+            let (region, cercle) = if row[r] == "ML09" {
+                ("ML01", "ML0103")
+            } else {
+                ("ML09", "ML0901")
+            };
             row[r] = region.into();
             row[c] = cercle.into();
         }
@@ -136,22 +164,34 @@ fn a_late_session_and_a_late_trainee_change_no_count_and_no_mean() {
     // One more attendance, by a new person, on a day already published.
     let (header, rows) = read_fixture("sessions", 15_357);
     let d = column(&header, "session_date");
-    let mut july: Vec<Vec<String>> = rows.into_iter().filter(|r| r[d].starts_with("2019-07")).collect();
+    let mut july: Vec<Vec<String>> = rows
+        .into_iter()
+        .filter(|r| r[d].starts_with("2019-07"))
+        .collect();
     let mut late = july[0].clone();
     late[column(&header, "session_ref")] = "LATESESSION".into();
     late[column(&header, "person_ref")] = "LATEPERSON".into();
     july.push(late);
-    ws.deliver("seances-2019-07.csv", to_csv(&header, &july, b',', false).as_bytes());
+    ws.deliver(
+        "seances-2019-07.csv",
+        to_csv(&header, &july, b',', false).as_bytes(),
+    );
     // One more trainee with a high score, in a month already published.
     let (header, rows) = read_fixture("trainings", 700);
     let d = column(&header, "training_date");
     let first = rows[0][d][..7].to_string();
-    let mut month: Vec<Vec<String>> = rows.into_iter().filter(|r| r[d].starts_with(&first)).collect();
+    let mut month: Vec<Vec<String>> = rows
+        .into_iter()
+        .filter(|r| r[d].starts_with(&first))
+        .collect();
     let mut late = month[0].clone();
     late[column(&header, "person_ref")] = "LATETRAINEE".into();
     late[column(&header, "post_score")] = "100".into();
     month.push(late);
-    ws.deliver("formations.csv", to_csv(&header, &month, b',', false).as_bytes());
+    ws.deliver(
+        "formations.csv",
+        to_csv(&header, &month, b',', false).as_bytes(),
+    );
     assert_eq!(ws.ingest().exit_code(), 0);
     let after = all_cells(&ws.current_snapshot());
     let changed = changed_cells(&before, &after);
@@ -184,7 +224,10 @@ fn the_state_survives_a_run_that_died_before_switching_current() {
     std::fs::remove_file(ws.published().join(second.trim())).unwrap();
     deliver_july(&ws, "retours-2018-07-bis.csv", 9, |_| {});
     let after = all_cells(&ws.current_snapshot());
-    assert!(changed_cells(&before, &after).is_empty(), "nine since CURRENT's snapshot");
+    assert!(
+        changed_cells(&before, &after).is_empty(),
+        "nine since CURRENT's snapshot"
+    );
 }
 
 #[test]
@@ -194,7 +237,12 @@ fn which_cells_are_held_is_not_in_the_snapshot_but_in_the_private_report() {
     let meta = ws.snapshot_values("SELECT key || '=' || value FROM meta");
     let all = meta.join("\n");
     assert!(!all.contains("\"held\""), "{all}");
-    let out = reintegra(&["disclosure", "report", "--data", ws.data().to_str().unwrap()]);
+    let out = reintegra(&[
+        "disclosure",
+        "report",
+        "--data",
+        ws.data().to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let report = text(&out);
     let returns = report.lines().find(|l| l.starts_with("returns ")).unwrap();

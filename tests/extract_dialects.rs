@@ -50,7 +50,11 @@ fn normalised(path: &Path) -> Vec<Vec<String>> {
 fn sessions_table() -> (Vec<String>, Vec<Vec<String>>) {
     let (header, rows) = read_fixture("sessions", 400);
     let cercle = column(&header, "cercle_pcode");
-    let mut rows: Vec<Vec<String>> = rows.into_iter().filter(|r| r[cercle] == "ML0103").take(60).collect();
+    let mut rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .filter(|r| r[cercle] == "ML0103")
+        .take(60)
+        .collect();
     let site = column(&header, "site");
     rows[0][site] = "Centre \"Espoir\"; annexe, Kayes".to_string();
     rows[1][site] = "Maison des jeunes de Ségou-Koura".to_string();

@@ -85,7 +85,9 @@ fn finance_files_read_the_same_in_every_dialect() {
         for (c, cell) in row.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
             if c as usize == amount {
-                sheet.write_number(r, c, cell.parse::<f64>().unwrap()).unwrap();
+                sheet
+                    .write_number(r, c, cell.parse::<f64>().unwrap())
+                    .unwrap();
             } else {
                 sheet.write_string(r, c, cell).unwrap();
             }
@@ -106,7 +108,8 @@ fn quarantined(text: &str) -> (Workspace, serde_json::Value, String) {
         &std::fs::read_to_string(ws.quarantine().join("finance_bad.csv.report.json")).unwrap(),
     )
     .unwrap();
-    let report = std::fs::read_to_string(ws.quarantine().join("finance_bad.csv.report.txt")).unwrap();
+    let report =
+        std::fs::read_to_string(ws.quarantine().join("finance_bad.csv.report.txt")).unwrap();
     (ws, json, report + &common::text(&out))
 }
 
@@ -133,21 +136,38 @@ fn bad_finance_files_are_quarantined_naming_row_column_and_rule_never_the_value(
         let (ws, json, text) = quarantined(&with_cell(column_name, 4, value));
         let problem = &json["problems"][0];
         assert_eq!(problem["rule"], rule, "{column_name}={value}: {json}");
-        let expected_column = if rule == "no-exchange-rate" { "currency" } else { column_name };
+        let expected_column = if rule == "no-exchange-rate" {
+            "currency"
+        } else {
+            column_name
+        };
         assert_eq!(problem["column"], expected_column, "{json}");
         assert_eq!(problem["rows"][0], serde_json::json!([6, 6]), "{json}");
         assert!(!problem["explanation"]["fr"].as_str().unwrap().is_empty());
         assert!(!problem["fix"]["en"].as_str().unwrap().is_empty());
         for leaked in [value, "Awa", "76 42"] {
-            assert!(!text.contains(leaked) && !json.to_string().contains(leaked), "{leaked} leaked");
+            assert!(
+                !text.contains(leaked) && !json.to_string().contains(leaked),
+                "{leaked} leaked"
+            );
         }
-        assert!(!ws.published().join("CURRENT").exists() || ws.snapshot_number("SELECT count(*) FROM cells_spending WHERE value <> 0") == 0.0);
+        assert!(
+            !ws.published().join("CURRENT").exists()
+                || ws.snapshot_number("SELECT count(*) FROM cells_spending WHERE value <> 0")
+                    == 0.0
+        );
     }
     // An identifying column rejects the file as carrying identifying data.
     let (header, rows) = read_fixture("finance", 5);
     let mut header = header;
     header.push("nom_fournisseur".into());
-    let rows: Vec<Vec<String>> = rows.into_iter().map(|mut r| { r.push("Keïta".into()); r }).collect();
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.push("Keïta".into());
+            r
+        })
+        .collect();
     let (_ws, json, _) = quarantined(&to_csv(&header, &rows, b',', false));
     assert_eq!(json["pii"], true, "{json}");
 }
@@ -181,7 +201,9 @@ fn by_hand() -> (BTreeMap<String, f64>, BTreeMap<String, f64>, f64) {
     );
     let (mut lines, mut months, mut total) = (BTreeMap::new(), BTreeMap::new(), 0.0);
     for r in &rows {
-        let rate = b.rate(Month::parse(&r[month]).unwrap(), &r[currency]).unwrap();
+        let rate = b
+            .rate(Month::parse(&r[month]).unwrap(), &r[currency])
+            .unwrap();
         let usd = r[amount].parse::<f64>().unwrap() * rate;
         *lines.entry(r[line].clone()).or_insert(0.0) += usd;
         *months.entry(r[month].clone()).or_insert(0.0) += usd;
@@ -198,11 +220,18 @@ fn published_spending_equals_the_fixtures_summed_by_hand() {
     assert_eq!(summary.exit_code(), 0, "{:?}", summary.files);
     let (lines, months, total) = by_hand();
     let published_total = spending(&ws, "", "'total'")["total"];
-    assert!((published_total - total).abs() < 0.01, "{published_total} vs {total}");
+    assert!(
+        (published_total - total).abs() < 0.01,
+        "{published_total} vs {total}"
+    );
     let published = spending(&ws, "budget_line", "budget_line");
     assert_eq!(published.len(), 7, "{published:?}");
     for (line, usd) in &lines {
-        assert!((published[line] - usd).abs() < 0.01, "{line}: {} vs {usd}", published[line]);
+        assert!(
+            (published[line] - usd).abs() < 0.01,
+            "{line}: {} vs {usd}",
+            published[line]
+        );
     }
     let published = spending(&ws, "month", "month");
     for (month, usd) in &months {
@@ -210,7 +239,10 @@ fn published_spending_equals_the_fixtures_summed_by_hand() {
     }
     // Cumulative spending ends at the total.
     let cumulative = cells(&ws, "spending_cumulative", "through_month", "through_month");
-    assert!((cumulative["2020-03"] - total).abs() < 0.01, "{cumulative:?}");
+    assert!(
+        (cumulative["2020-03"] - total).abs() < 0.01,
+        "{cumulative:?}"
+    );
     // Near the plan of 280,000 USD, not above it.
     assert!((230_000.0..280_000.0).contains(&total), "{total}");
 }
@@ -230,18 +262,31 @@ fn finance_redelivery_changes_nothing_and_a_correction_replaces_its_months_only(
     // A correction of July 2019: one line of staff, nothing else that month.
     ws.deliver(
         "depenses_2019-07_corrigees.csv",
-        "mois;ligne_budgetaire;produit;montant;devise\n2019-07;staff;coordination;1 000,00;CHF\n".as_bytes(),
+        "mois;ligne_budgetaire;produit;montant;devise\n2019-07;staff;coordination;1 000,00;CHF\n"
+            .as_bytes(),
     );
     let summary = ws.ingest();
     match &summary.files[0].outcome {
-        FileOutcome::Accepted { rows, replaced, span } => {
+        FileOutcome::Accepted {
+            rows,
+            replaced,
+            span,
+        } => {
             assert_eq!((*rows, span.to_string()), (1, "2019-07".to_string()));
             assert!(*replaced > 1);
         }
         other => panic!("{other:?}"),
     }
     let months_after = spending(&ws, "month", "month");
-    let july_rate = budget().rate(Month { year: 2019, month: 7 }, "CHF").unwrap();
+    let july_rate = budget()
+        .rate(
+            Month {
+                year: 2019,
+                month: 7,
+            },
+            "CHF",
+        )
+        .unwrap();
     for (month, value) in &months_after {
         if month == "2019-07" {
             assert!((value - 1000.0 * july_rate).abs() < 0.01, "{value}");

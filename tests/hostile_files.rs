@@ -60,7 +60,10 @@ fn a_sparse_workbook_is_refused_without_building_its_rectangle() {
     // Within the column limit, but a used range a million rows tall for 200 cells.
     returns_workbook(&ws.inbox().join("retours-tall.xlsx"), (1_048_575, 63));
     let summary = ws.ingest();
-    assert!(matches!(outcome(&summary, "retours-far.xlsx"), FileOutcome::Rejected { .. }));
+    assert!(matches!(
+        outcome(&summary, "retours-far.xlsx"),
+        FileOutcome::Rejected { .. }
+    ));
     assert!(rejected_rules(&ws, "retours-far.xlsx").contains(&"limit-fields-per-row".to_string()));
     assert!(
         rejected_rules(&ws, "retours-tall.xlsx").contains(&"limit-sparse-sheet".to_string()),
@@ -70,7 +73,10 @@ fn a_sparse_workbook_is_refused_without_building_its_rectangle() {
     // An honest workbook still loads.
     returns_workbook(&ws.inbox().join("retours-ok.xlsx"), (1, 0));
     let summary = ws.ingest();
-    assert!(matches!(outcome(&summary, "retours-ok.xlsx"), FileOutcome::Accepted { .. }));
+    assert!(matches!(
+        outcome(&summary, "retours-ok.xlsx"),
+        FileOutcome::Accepted { .. }
+    ));
 }
 
 #[test]
@@ -85,9 +91,16 @@ fn an_endless_quoted_field_is_refused_at_the_record_limit() {
     let mut options = ws.options();
     options.lang = reintegra::locale::Locale::En;
     let summary = reintegra::ingest::run(&options).unwrap();
-    assert!(matches!(outcome(&summary, "retours-quote.csv"), FileOutcome::Rejected { .. }));
-    let report = std::fs::read_to_string(ws.quarantine().join("retours-quote.csv.report.txt")).unwrap();
-    assert!(report.contains("limit-record-bytes") && report.contains("max_record_bytes"), "{report}");
+    assert!(matches!(
+        outcome(&summary, "retours-quote.csv"),
+        FileOutcome::Rejected { .. }
+    ));
+    let report =
+        std::fs::read_to_string(ws.quarantine().join("retours-quote.csv.report.txt")).unwrap();
+    assert!(
+        report.contains("limit-record-bytes") && report.contains("max_record_bytes"),
+        "{report}"
+    );
     assert!(report.contains("1 row: 7"), "{report}");
 }
 
@@ -105,8 +118,14 @@ fn a_utf16_file_past_the_size_limit_is_refused_unread() {
     let mut options = ws.options();
     options.limits.max_file_bytes = 1 << 20;
     let summary = reintegra::ingest::run(&options).unwrap();
-    assert!(matches!(outcome(&summary, "retours-utf16.csv"), FileOutcome::Rejected { .. }));
-    assert_eq!(rejected_rules(&ws, "retours-utf16.csv"), ["limit-file-bytes"]);
+    assert!(matches!(
+        outcome(&summary, "retours-utf16.csv"),
+        FileOutcome::Rejected { .. }
+    ));
+    assert_eq!(
+        rejected_rules(&ws, "retours-utf16.csv"),
+        ["limit-file-bytes"]
+    );
     // Under the limit, the same file is read as a stream and loads.
     let redelivered = ws.quarantine().join("retours-utf16.csv");
     std::fs::rename(&redelivered, ws.inbox().join("retours-utf16.csv")).unwrap();
@@ -134,22 +153,36 @@ fn a_file_without_a_header_is_named_so_and_no_value_is_quoted_anywhere() {
     let out = ws.ingest_binary();
     assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
     let report_txt =
-        std::fs::read_to_string(ws.quarantine().join("retours-sans-entete.csv.report.txt")).unwrap();
+        std::fs::read_to_string(ws.quarantine().join("retours-sans-entete.csv.report.txt"))
+            .unwrap();
     let report_json =
-        std::fs::read_to_string(ws.quarantine().join("retours-sans-entete.csv.report.json")).unwrap();
+        std::fs::read_to_string(ws.quarantine().join("retours-sans-entete.csv.report.json"))
+            .unwrap();
     assert!(report_txt.contains("no-header"), "{report_txt}");
     let check = reintegra(&[
         "check",
-        ws.quarantine().join("retours-sans-entete.csv").to_str().unwrap(),
+        ws.quarantine()
+            .join("retours-sans-entete.csv")
+            .to_str()
+            .unwrap(),
     ]);
     assert_eq!(check.status.code(), Some(1));
     let output = format!("{}\n{}", common::text(&out), common::text(&check));
-    let everything = format!("{}{report_txt}{report_json}", without_noise(&output, &ws.dir.path().display().to_string()));
+    let everything = format!(
+        "{}{report_txt}{report_json}",
+        without_noise(&output, &ws.dir.path().display().to_string())
+    );
     for value in rows[0].iter().chain(&rows[1]).filter(|v| v.len() > 2) {
-        assert!(!everything.contains(value.as_str()), "{value} was quoted:\n{everything}");
+        assert!(
+            !everything.contains(value.as_str()),
+            "{value} was quoted:\n{everything}"
+        );
     }
     for piece in ["Awa", "Traor", "76 42", "223"] {
-        assert!(!everything.contains(piece), "{piece} was quoted:\n{everything}");
+        assert!(
+            !everything.contains(piece),
+            "{piece} was quoted:\n{everything}"
+        );
     }
 }
 
@@ -178,7 +211,10 @@ fn without_noise(output: &str, temp: &str) -> String {
             let key = t.split('=').next().unwrap_or("");
             let timed = t.contains('=') && (key.ends_with("seconds") || key.ends_with("_mb"));
             let b = t.as_bytes();
-            let stamp = b.len() >= 20 && b[4] == b'-' && t.contains('T') && t.trim_end_matches(':').ends_with('Z');
+            let stamp = b.len() >= 20
+                && b[4] == b'-'
+                && t.contains('T')
+                && t.trim_end_matches(':').ends_with('Z');
             let snapshot = t.contains("Z-") && t.split("Z-").nth(1).is_some_and(|h| h.len() >= 12);
             !(timed || stamp || snapshot)
         })
@@ -212,7 +248,11 @@ fn a_file_a_dead_run_was_reading_is_quarantined_and_the_rest_loads() {
         ""
     );
     // Delivered again, the file loads (nothing of it was lost).
-    std::fs::rename(ws.quarantine().join("returns.csv"), ws.inbox().join("returns.csv")).unwrap();
+    std::fs::rename(
+        ws.quarantine().join("returns.csv"),
+        ws.inbox().join("returns.csv"),
+    )
+    .unwrap();
     assert_eq!(ws.ingest_binary().status.code(), Some(0));
 }
 
@@ -220,13 +260,26 @@ fn a_file_a_dead_run_was_reading_is_quarantined_and_the_rest_loads() {
 fn a_run_killed_while_reading_does_not_read_that_file_again() {
     let ws = Workspace::new();
     let set = tempfile::tempdir().unwrap();
-    let out = reintegra(&["fixtures", "--out", set.path().to_str().unwrap(), "--scale", "30"]);
+    let out = reintegra(&[
+        "fixtures",
+        "--out",
+        set.path().to_str().unwrap(),
+        "--scale",
+        "30",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     ws.deliver_file(&set.path().join("returns.csv"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_reintegra"))
         .args([
-            "ingest", "--inbox", ws.inbox().to_str().unwrap(), "--data", ws.data().to_str().unwrap(),
-            "--queries", queries().to_str().unwrap(), "--policy", policy().to_str().unwrap(),
+            "ingest",
+            "--inbox",
+            ws.inbox().to_str().unwrap(),
+            "--data",
+            ws.data().to_str().unwrap(),
+            "--queries",
+            queries().to_str().unwrap(),
+            "--policy",
+            policy().to_str().unwrap(),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -262,7 +315,10 @@ fn loads_accepted_by_a_run_that_died_before_publishing_are_published_by_the_next
     // A correction is accepted and published…
     let (header, mut rows) = read_fixture("returns", 11_505);
     rows.truncate(9_000);
-    ws.deliver("retours-correction.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    ws.deliver(
+        "retours-correction.csv",
+        to_csv(&header, &rows, b',', false).as_bytes(),
+    );
     ws.ingest();
     let corrected = cells_of(&ws);
     // …but as if the run had died after accepting: CURRENT still names the first
@@ -287,13 +343,28 @@ fn a_run_killed_between_accepting_and_publishing_is_published_by_the_next() {
     ws.deliver_fixtures();
     ws.ingest();
     let set = tempfile::tempdir().unwrap();
-    let out = reintegra(&["fixtures", "--out", set.path().to_str().unwrap(), "--seed", "7", "--scale", "3"]);
+    let out = reintegra(&[
+        "fixtures",
+        "--out",
+        set.path().to_str().unwrap(),
+        "--seed",
+        "7",
+        "--scale",
+        "3",
+    ]);
     assert!(out.status.success());
     ws.deliver_file(&set.path().join("returns.csv"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_reintegra"))
         .args([
-            "ingest", "--inbox", ws.inbox().to_str().unwrap(), "--data", ws.data().to_str().unwrap(),
-            "--queries", queries().to_str().unwrap(), "--policy", policy().to_str().unwrap(),
+            "ingest",
+            "--inbox",
+            ws.inbox().to_str().unwrap(),
+            "--data",
+            ws.data().to_str().unwrap(),
+            "--queries",
+            queries().to_str().unwrap(),
+            "--policy",
+            policy().to_str().unwrap(),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -315,11 +386,18 @@ fn a_run_killed_between_accepting_and_publishing_is_published_by_the_next() {
     let out = ws.ingest_binary();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // Whatever moment the kill hit, the snapshot now includes the store's last load.
-    let expected = csv::Reader::from_path(set.path().join("returns.csv")).unwrap().records().count() as u64;
+    let expected = csv::Reader::from_path(set.path().join("returns.csv"))
+        .unwrap()
+        .records()
+        .count() as u64;
     assert_eq!(store_rows, expected, "the accepted file is in the store");
-    let last_load: String = ws.snapshot_values("SELECT value FROM meta WHERE key = 'last_load_id'")[0].clone();
+    let last_load: String =
+        ws.snapshot_values("SELECT value FROM meta WHERE key = 'last_load_id'")[0].clone();
     let store = reintegra::store::PrivateStore::open(&ws.data().join("private")).unwrap();
-    assert_eq!(last_load, store.last_accepted_load().unwrap().unwrap().to_string());
+    assert_eq!(
+        last_load,
+        store.last_accepted_load().unwrap().unwrap().to_string()
+    );
 }
 
 #[test]
@@ -344,7 +422,10 @@ fn uploads_still_being_written_are_left_for_the_next_run() {
     }
     let summary = reintegra::ingest::run(&options).unwrap();
     assert_eq!(summary.files.len(), 5);
-    assert!(ws.inbox().join("retours.csv.part").exists(), "an upload in progress stays");
+    assert!(
+        ws.inbox().join("retours.csv.part").exists(),
+        "an upload in progress stays"
+    );
 }
 
 #[test]
@@ -358,28 +439,63 @@ fn a_lost_secret_stops_the_job_until_restored_or_replaced_on_purpose() {
     std::fs::remove_file(&key).unwrap();
     let (header, mut rows) = read_fixture("returns", 11_505);
     rows.truncate(11_000);
-    ws.deliver("retours-2.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    ws.deliver(
+        "retours-2.csv",
+        to_csv(&header, &rows, b',', false).as_bytes(),
+    );
     let out = ws.ingest_binary();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("Restore secret.key from the backup"), "{}", text(&out));
-    assert!(!key.exists(), "no secret was made behind the operator's back");
-    assert!(ws.inbox().join("retours-2.csv").exists(), "nothing was read");
+    assert!(
+        text(&out).contains("Restore secret.key from the backup"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !key.exists(),
+        "no secret was made behind the operator's back"
+    );
+    assert!(
+        ws.inbox().join("retours-2.csv").exists(),
+        "nothing was read"
+    );
     // Restored from backup: the run goes on with the same keys.
     std::fs::write(&key, &backup).unwrap();
     assert_eq!(ws.ingest_binary().status.code(), Some(0));
-    assert_eq!(ws.snapshot_values("SELECT value FROM meta WHERE key = 'secret_key_id'"), id_before);
+    assert_eq!(
+        ws.snapshot_values("SELECT value FROM meta WHERE key = 'secret_key_id'"),
+        id_before
+    );
     // Lost for good: only keygen with its confirmation makes a new one, and the next
     // snapshot records the change.
     std::fs::remove_file(&key).unwrap();
     let refused = reintegra(&["keygen", "--data", ws.data().to_str().unwrap()]);
     assert!(!refused.status.success() && !key.exists());
-    let made = reintegra(&["keygen", "--data", ws.data().to_str().unwrap(), "--confirm-new-secret"]);
+    let made = reintegra(&[
+        "keygen",
+        "--data",
+        ws.data().to_str().unwrap(),
+        "--confirm-new-secret",
+    ]);
     assert!(made.status.success(), "{}", text(&made));
-    let again = reintegra(&["keygen", "--data", ws.data().to_str().unwrap(), "--confirm-new-secret"]);
-    assert!(!again.status.success(), "an existing secret is never replaced");
-    ws.deliver("retours-3.csv", to_csv(&header, &rows[..10_000], b',', false).as_bytes());
+    let again = reintegra(&[
+        "keygen",
+        "--data",
+        ws.data().to_str().unwrap(),
+        "--confirm-new-secret",
+    ]);
+    assert!(
+        !again.status.success(),
+        "an existing secret is never replaced"
+    );
+    ws.deliver(
+        "retours-3.csv",
+        to_csv(&header, &rows[..10_000], b',', false).as_bytes(),
+    );
     assert_eq!(ws.ingest_binary().status.code(), Some(0));
-    assert_ne!(ws.snapshot_values("SELECT value FROM meta WHERE key = 'secret_key_id'"), id_before);
+    assert_ne!(
+        ws.snapshot_values("SELECT value FROM meta WHERE key = 'secret_key_id'"),
+        id_before
+    );
     assert_eq!(
         ws.snapshot_number("SELECT count(*) FROM meta WHERE key = 'secret_key_changed_at'"),
         1.0
@@ -394,7 +510,14 @@ fn careless_but_honest_files_are_accepted_and_stored_as_codes() {
     let facilitator = column(&header, "facilitator");
     let spellings = |code: &str, i: usize| -> String {
         let labels = reintegra::reference::labels();
-        let set = if ["psychologist", "social_worker", "health_worker", "community_volunteer"].contains(&code) {
+        let set = if [
+            "psychologist",
+            "social_worker",
+            "health_worker",
+            "community_volunteer",
+        ]
+        .contains(&code)
+        {
             "facilitator"
         } else {
             "activity"
@@ -412,10 +535,16 @@ fn careless_but_honest_files_are_accepted_and_stored_as_codes() {
         row[activity] = spellings(&row[activity].clone(), i);
         row[facilitator] = spellings(&row[facilitator].clone(), i + 1);
     }
-    ws.deliver("seances.csv", to_csv(&header, &rows, b';', false).as_bytes());
+    ws.deliver(
+        "seances.csv",
+        to_csv(&header, &rows, b';', false).as_bytes(),
+    );
     let summary = ws.ingest();
     assert!(
-        matches!(outcome(&summary, "seances.csv"), FileOutcome::Accepted { rows: 400, .. }),
+        matches!(
+            outcome(&summary, "seances.csv"),
+            FileOutcome::Accepted { rows: 400, .. }
+        ),
         "{:?}",
         summary.files
     );
@@ -424,14 +553,21 @@ fn careless_but_honest_files_are_accepted_and_stored_as_codes() {
         .connection()
         .prepare("SELECT DISTINCT activity FROM sessions UNION ALL SELECT DISTINCT facilitator FROM sessions")
         .unwrap();
-    let stored: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|v| v.unwrap()).collect();
+    let stored: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|v| v.unwrap())
+        .collect();
     use reintegra::domain::{Activity, Code, Facilitator};
     let allowed: Vec<&str> = Activity::ALL
         .iter()
         .map(|a| a.code())
         .chain(Facilitator::ALL.iter().map(|f| f.code()))
         .collect();
-    assert!(stored.iter().all(|s| allowed.contains(&s.as_str())), "{stored:?}");
+    assert!(
+        stored.iter().all(|s| allowed.contains(&s.as_str())),
+        "{stored:?}"
+    );
 }
 
 /// Small limits, so that generated inputs reach them.
@@ -508,10 +644,28 @@ mod generated {
     fn csv_bytes() -> impl Strategy<Value = Vec<u8>> {
         let (header, rows) = read_fixture("sessions", 30);
         let base = to_csv(&header, &rows, b',', false).into_bytes();
-        let mutation = (0usize..4096, prop::sample::select(vec![
-            &b"\""[..], b",", b";", b"\t", b"\n", b"\r", b"\r\n", b"\0", b"\xef\xbb\xbf",
-            b"\xff\xfe", b"\xe9", b"76 42 63 59", b"a@b.org", b"\"\"", b"ML99", b"2019-13-45",
-        ]), 0u8..4);
+        let mutation = (
+            0usize..4096,
+            prop::sample::select(vec![
+                &b"\""[..],
+                b",",
+                b";",
+                b"\t",
+                b"\n",
+                b"\r",
+                b"\r\n",
+                b"\0",
+                b"\xef\xbb\xbf",
+                b"\xff\xfe",
+                b"\xe9",
+                b"76 42 63 59",
+                b"a@b.org",
+                b"\"\"",
+                b"ML99",
+                b"2019-13-45",
+            ]),
+            0u8..4,
+        );
         prop_oneof![
             4 => proptest::collection::vec(mutation, 0..24).prop_map(move |muts| {
                 let mut bytes = base.clone();
@@ -544,14 +698,18 @@ mod generated {
     /// Cells of a workbook: anywhere in a 200 × 40 area, texts, numbers and PII.
     fn sheet() -> impl Strategy<Value = Vec<(u32, u16, String)>> {
         proptest::collection::vec(
-            (0u32..200, 0u16..40, prop_oneof![
-                Just("person_ref".to_string()),
-                Just("session_date".to_string()),
-                Just("ML0101".to_string()),
-                Just("+223 76 42 63 59".to_string()),
-                "[a-z0-9 ]{0,12}",
-                "\\PC{0,20}",
-            ]),
+            (
+                0u32..200,
+                0u16..40,
+                prop_oneof![
+                    Just("person_ref".to_string()),
+                    Just("session_date".to_string()),
+                    Just("ML0101".to_string()),
+                    Just("+223 76 42 63 59".to_string()),
+                    "[a-z0-9 ]{0,12}",
+                    "\\PC{0,20}",
+                ],
+            ),
             0..300,
         )
     }

@@ -19,7 +19,8 @@ static DATA: LazyLock<PathBuf> = LazyLock::new(|| built_data("hostile-data"));
 
 /// Dashboards as in the repository, except that PONAM alignment is for the ministry
 /// (and admins) only, so that a signed-in role lacks access to one dashboard.
-static DASHBOARDS: LazyLock<PathBuf> = LazyLock::new(|| restricted_dashboards("hostile-dashboards"));
+static DASHBOARDS: LazyLock<PathBuf> =
+    LazyLock::new(|| restricted_dashboards("hostile-dashboards"));
 
 /// A copy of the published folder in a folder of its own (for tests that write the
 /// access folder or count its log).
@@ -131,7 +132,11 @@ async fn every_spelling_of_a_guarded_path_gets_the_plain_paths_decision_or_a_ref
             let plain = raw_get(&s.base, path, &[("Authorization", &bearer)])
                 .await
                 .status;
-            let refused = if *access == Access::Internal { 404 } else { 403 };
+            let refused = if *access == Access::Internal {
+                404
+            } else {
+                403
+            };
             assert_eq!(plain, refused, "{path} as a donor");
         }
         for spelling in spellings(path) {
@@ -207,11 +212,41 @@ async fn an_unknown_dashboard_is_404_for_everyone_before_any_handler_runs() {
 /// ones, with a random query string.
 fn random_target(rng: &mut impl Rng, real: &[String]) -> String {
     const PIECES: &[&str] = &[
-        "d", "returns", "overview", "ponam", "psychosocial", "campaigns", "training",
-        "panels", "by-region.csv", "briefing.pdf", "api", "v1", "measures", "admin",
-        "audit", "metrics", "healthz", "static", "app.css", "login", "logout", ".", "..",
-        "", "%2e%2e", "%2F", "RETURNS", "returns.csv", "x;y=1", "%00", "é", "%C3%A9",
-        "%FF", "\\", "%5C",
+        "d",
+        "returns",
+        "overview",
+        "ponam",
+        "psychosocial",
+        "campaigns",
+        "training",
+        "panels",
+        "by-region.csv",
+        "briefing.pdf",
+        "api",
+        "v1",
+        "measures",
+        "admin",
+        "audit",
+        "metrics",
+        "healthz",
+        "static",
+        "app.css",
+        "login",
+        "logout",
+        ".",
+        "..",
+        "",
+        "%2e%2e",
+        "%2F",
+        "RETURNS",
+        "returns.csv",
+        "x;y=1",
+        "%00",
+        "é",
+        "%C3%A9",
+        "%FF",
+        "\\",
+        "%5C",
     ];
     let mut path = if rng.random_bool(0.8) {
         real[rng.random_range(0..real.len())].clone()
@@ -244,8 +279,9 @@ fn random_target(rng: &mut impl Rng, real: &[String]) -> String {
     if rng.random_bool(0.6) {
         let mut query = Vec::new();
         for _ in 0..rng.random_range(1..5) {
-            let name = ["period", "place", "lang", "sex", "age", "by", "x", "next", "page", "%00", "sep"]
-                [rng.random_range(0..11)];
+            let name = [
+                "period", "place", "lang", "sex", "age", "by", "x", "next", "page", "%00", "sep",
+            ][rng.random_range(0..11)];
             let value: String = match rng.random_range(0..6) {
                 0 => "2018".into(),
                 1 => "y".repeat(rng.random_range(1..3000)),
@@ -266,7 +302,12 @@ fn random_target(rng: &mut impl Rng, real: &[String]) -> String {
 async fn thousands_of_generated_paths_never_open_a_closed_page_nor_fail() {
     let data = tokio::task::spawn_blocking(|| DATA.clone()).await.unwrap();
     let s = server(data, false).await;
-    let mut real: Vec<String> = vec!["/".into(), "/api/v1/measures".into(), "/admin/audit".into(), "/metrics".into()];
+    let mut real: Vec<String> = vec![
+        "/".into(),
+        "/api/v1/measures".into(),
+        "/admin/audit".into(),
+        "/metrics".into(),
+    ];
     for d in reintegra::definitions::dashboard::load_dir(&DASHBOARDS).unwrap() {
         real.push(format!("/d/{}", d.id));
         real.push(format!("/d/{}/briefing.pdf", d.id));
@@ -294,14 +335,16 @@ async fn thousands_of_generated_paths_never_open_a_closed_page_nor_fail() {
             if (200..300).contains(&r.status) {
                 // Only what is open to anyone: health, the stylesheet, the sign-in page.
                 let open = r.body.contains("\"status\"")
-                    || r.header("content-type").is_some_and(|c| c.starts_with("text/css"))
+                    || r.header("content-type")
+                        .is_some_and(|c| c.starts_with("text/css"))
                     || r.body.contains("name=\"password\"");
                 assert!(open, "{target} answered {} with a closed page", r.status);
             }
         }
     }
     // Most targets reach a real route and get its decision (sign in first), not a 404.
-    let sign_in = by_status.get(&303).copied().unwrap_or(0) + by_status.get(&401).copied().unwrap_or(0);
+    let sign_in =
+        by_status.get(&303).copied().unwrap_or(0) + by_status.get(&401).copied().unwrap_or(0);
     assert!(sign_in > 500, "{by_status:?}");
     println!("{by_status:?}");
 }
@@ -343,11 +386,21 @@ async fn junk_requests_grow_the_audit_log_by_kilobytes_and_it_verifies() {
         raw_get(&s.base, &format!("/nothing/{i}?{junk}"), &[]).await;
         raw_get(&s.base, &format!("/{}{i}", "x".repeat(7000)), &[]).await;
         // A real route, denied: logged, but capped.
-        raw_get(&s.base, &format!("/d/returns?q={junk}{i}"), &[("x-request-id", &junk)]).await;
+        raw_get(
+            &s.base,
+            &format!("/d/returns?q={junk}{i}"),
+            &[("x-request-id", &junk)],
+        )
+        .await;
         sent += 3;
     }
     // A URI over the limit is refused before anything reads it.
-    let r = raw_get(&s.base, &format!("/d/returns?q={}", "z".repeat(20_000)), &[]).await;
+    let r = raw_get(
+        &s.base,
+        &format!("/d/returns?q={}", "z".repeat(20_000)),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 414);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let grown = audit_bytes(&data) - before;
@@ -379,9 +432,10 @@ async fn junk_requests_grow_the_audit_log_by_kilobytes_and_it_verifies() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("chain intact"));
     let log = reintegra::access::dir(&data).join("audit.log");
-    let edited = std::fs::read_to_string(&log)
-        .unwrap()
-        .replacen("\"status\":303", "\"status\":200", 1);
+    let edited =
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .replacen("\"status\":303", "\"status\":200", 1);
     std::fs::write(&log, edited).unwrap();
     let out = reintegra(&["audit", "verify", "--data", data.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -405,9 +459,13 @@ async fn forty_wrong_passwords_at_once_get_at_most_five_verifications_and_health
             .unwrap_or(0)
     };
     let metrics = |base: String, admin: String| async move {
-        raw_get(&base, "/metrics", &[("Authorization", &format!("Bearer {admin}"))])
-            .await
-            .body
+        raw_get(
+            &base,
+            "/metrics",
+            &[("Authorization", &format!("Bearer {admin}"))],
+        )
+        .await
+        .body
     };
     let before = metric(&metrics(s.base.clone(), admin.clone()).await);
     let base = s.base.clone();
@@ -475,7 +533,11 @@ async fn when_the_audit_log_cannot_be_written_person_pages_are_refused_and_healt
     }
     let health = raw_get(&s.base, "/healthz", &[]).await;
     assert_eq!(health.status, 503);
-    assert!(health.body.contains("\"audit_log\":\"failing\""), "{}", health.body);
+    assert!(
+        health.body.contains("\"audit_log\":\"failing\""),
+        "{}",
+        health.body
+    );
     // The disk has room again: the entries kept in memory are written, pages return.
     std::fs::remove_file(access.join("audit.log")).unwrap();
     let mut back = false;
@@ -494,9 +556,9 @@ async fn when_the_audit_log_cannot_be_written_person_pages_are_refused_and_healt
     tokio::time::sleep(Duration::from_millis(300)).await;
     let entries = reintegra::access::AuditLog::new(&access).read().unwrap();
     assert!(
-        entries
-            .iter()
-            .any(|e| e.path == "/d/returns" && e.status == 200 && e.user.as_deref() == Some("reader")),
+        entries.iter().any(|e| e.path == "/d/returns"
+            && e.status == 200
+            && e.user.as_deref() == Some("reader")),
         "the view served before the failure was noticed is recorded"
     );
 }
@@ -599,7 +661,10 @@ async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
     // A different name each time: only the per-address limit (20) is in play.
     let tries = std::sync::atomic::AtomicUsize::new(0);
     let login = |base: String, from: &'static str| {
-        let name = format!("ghost{}", tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let name = format!(
+            "ghost{}",
+            tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         async move {
             raw_request(
                 &base,

@@ -101,7 +101,10 @@ fn a_bad_file_does_not_stop_good_files_of_the_same_run() {
 fn quarantined_files_are_readable_by_the_job_only_and_purged_after_their_time() {
     use std::os::unix::fs::PermissionsExt;
     let ws = Workspace::new();
-    ws.deliver("campagnes_bad.csv", b"event_ref;event_date\nE1;2019-05-01\n");
+    ws.deliver(
+        "campagnes_bad.csv",
+        b"event_ref;event_date\nE1;2019-05-01\n",
+    );
     ws.ingest();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&ws.quarantine()), 0o700);
@@ -115,9 +118,17 @@ fn quarantined_files_are_readable_by_the_job_only_and_purged_after_their_time() 
     }
     // Younger than the limit: kept.
     let out = reintegra(&[
-        "ingest", "--inbox", ws.inbox().to_str().unwrap(), "--data", ws.data().to_str().unwrap(),
-        "--queries", queries().to_str().unwrap(), "--policy", policy().to_str().unwrap(),
-        "--purge-quarantine-after", "1h",
+        "ingest",
+        "--inbox",
+        ws.inbox().to_str().unwrap(),
+        "--data",
+        ws.data().to_str().unwrap(),
+        "--queries",
+        queries().to_str().unwrap(),
+        "--policy",
+        policy().to_str().unwrap(),
+        "--purge-quarantine-after",
+        "1h",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(std::fs::read_dir(ws.quarantine()).unwrap().count(), 3);
@@ -261,7 +272,15 @@ fn snapshots_hold_no_person_ref_and_no_person_level_table() {
         );
     }
     let tables: Vec<String> = columns.iter().map(|c| c.0.clone()).collect();
-    for table in ["returns", "sessions", "campaigns", "trainings", "finance", "exchange_rates", "loads"] {
+    for table in [
+        "returns",
+        "sessions",
+        "campaigns",
+        "trainings",
+        "finance",
+        "exchange_rates",
+        "loads",
+    ] {
         assert!(
             !tables.contains(&table.to_string()),
             "{table} is not published"
@@ -317,7 +336,12 @@ fn check_lists_every_problem_without_loading() {
         to_csv(&header, &rows, b',', false),
     )
     .unwrap();
-    let out = reintegra(&["check", "--lang", "en", dir.path().join("returns.csv").to_str().unwrap()]);
+    let out = reintegra(&[
+        "check",
+        "--lang",
+        "en",
+        dir.path().join("returns.csv").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let printed = text(&out);
     assert!(printed.contains("column sex: unknown-code"), "{printed}");
@@ -344,13 +368,25 @@ fn a_site_outside_the_register_or_its_cercle_is_refused_and_never_quoted() {
     let cercle = column(&header, "cercle_pcode");
     let i = rows.iter().position(|r| r[cercle] != "ML0105").unwrap();
     rows[i][site] = "ML0105-01".into();
-    ws.deliver("seances.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    ws.deliver(
+        "seances.csv",
+        to_csv(&header, &rows, b',', false).as_bytes(),
+    );
     let out = ws.ingest_binary_with(&["--lang", "en"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let report = std::fs::read_to_string(ws.quarantine().join("seances.csv.report.txt")).unwrap();
     assert!(report.contains("column site: unknown-site"), "{report}");
-    assert!(report.contains(&format!("rows: {}", [5, i as u64 + 2].iter().min().unwrap())) || report.contains("2 rows"), "{report}");
-    assert!(!report.contains("Awa") && !report.contains("Domicile"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "rows: {}",
+            [5, i as u64 + 2].iter().min().unwrap()
+        )) || report.contains("2 rows"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("Awa") && !report.contains("Domicile"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -367,17 +403,27 @@ fn the_data_owner_adds_a_site_and_a_country_without_a_rebuild() {
     let check = reintegra(&["check", reference.join("sites.csv").to_str().unwrap()]);
     assert!(check.status.success(), "{}", text(&check));
     let (header, mut rows) = read_fixture("sessions", 40);
-    let (site, region, cercle) = (column(&header, "site"), column(&header, "region_pcode"), column(&header, "cercle_pcode"));
+    let (site, region, cercle) = (
+        column(&header, "site"),
+        column(&header, "region_pcode"),
+        column(&header, "cercle_pcode"),
+    );
     for row in rows.iter_mut().take(12) {
         row[site] = "centre d'ecoute de nioro".into();
         row[region] = "ML01".into();
         row[cercle] = "ML0104".into();
     }
-    ws.deliver("seances.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    ws.deliver(
+        "seances.csv",
+        to_csv(&header, &rows, b',', false).as_bytes(),
+    );
     let (header, mut rows) = read_fixture("returns", 30);
     let country = column(&header, "country_from");
     rows[0][country] = "FRA".into();
-    ws.deliver("retours.csv", to_csv(&header, &rows, b',', false).as_bytes());
+    ws.deliver(
+        "retours.csv",
+        to_csv(&header, &rows, b',', false).as_bytes(),
+    );
     let out = ws.ingest_binary();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // The new site is in the grid and labelled from the register in the snapshot.
@@ -385,13 +431,22 @@ fn the_data_owner_adds_a_site_and_a_country_without_a_rebuild() {
         ws.snapshot_values("SELECT name_fr FROM sites WHERE code = 'ML0104-01'"),
         ["Centre d'écoute de Nioro"]
     );
-    let cells = ws.snapshot_number("SELECT count(*) FROM cells_beneficiaries WHERE site = 'ML0104-01'");
+    let cells =
+        ws.snapshot_number("SELECT count(*) FROM cells_beneficiaries WHERE site = 'ML0104-01'");
     assert!(cells >= 1.0);
     // A bad register line is named by file and line, and stops the job before reading.
-    std::fs::write(reference.join("sites.csv"), "code,region,cercle,name_fr,name_en\nML0104-02,ML09,ML0104,Appeler le 76 42 63 59,x\n").unwrap();
+    std::fs::write(
+        reference.join("sites.csv"),
+        "code,region,cercle,name_fr,name_en\nML0104-02,ML09,ML0104,Appeler le 76 42 63 59,x\n",
+    )
+    .unwrap();
     let check = reintegra(&["check", reference.join("sites.csv").to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(1));
-    assert!(text(&check).contains("line 2") && !text(&check).contains("76 42"), "{}", text(&check));
+    assert!(
+        text(&check).contains("line 2") && !text(&check).contains("76 42"),
+        "{}",
+        text(&check)
+    );
     ws.deliver_fixtures();
     let out = ws.ingest_binary();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

@@ -28,7 +28,11 @@ fn nginx() -> Option<PathBuf> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Replica {
@@ -39,17 +43,30 @@ struct Replica {
 
 impl Replica {
     fn start(data: &Path, port: u16, log: PathBuf) -> Replica {
-        let stderr = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_reintegra"))
             .args(["--log-json", "serve", "--data", data.to_str().unwrap()])
             .args(["--dashboards", repo().join("dashboards").to_str().unwrap()])
-            .args(["--bind", &format!("127.0.0.1:{port}"), "--trusted-proxy", "127.0.0.1/32"])
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--trusted-proxy",
+                "127.0.0.1/32",
+            ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .unwrap();
-        Replica { port, log, child: Some(child) }
+        Replica {
+            port,
+            log,
+            child: Some(child),
+        }
     }
 
     /// SIGTERM, and the time until the process has exited (in-flight requests done).
@@ -63,7 +80,9 @@ impl Replica {
     }
 
     async fn health(&self) -> Option<serde_json::Value> {
-        let r = reqwest::get(format!("http://127.0.0.1:{}/healthz", self.port)).await.ok()?;
+        let r = reqwest::get(format!("http://127.0.0.1:{}/healthz", self.port))
+            .await
+            .ok()?;
         if r.status() != 200 {
             return None;
         }
@@ -78,7 +97,11 @@ impl Replica {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("replica on port {} did not come up: {}", self.port, std::fs::read_to_string(&self.log).unwrap_or_default());
+        panic!(
+            "replica on port {} did not come up: {}",
+            self.port,
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 }
 
@@ -109,7 +132,8 @@ impl Drop for Nginx {
 /// replicas, a plain-HTTP listener instead of TLS, and a header naming the replica that
 /// answered (for the test only).
 fn start_nginx(binary: &Path, dir: &Path, ports: [u16; 2]) -> Nginx {
-    let site = std::fs::read_to_string(repo().join("deploy/nginx/reintegra-replicas.conf")).unwrap();
+    let site =
+        std::fs::read_to_string(repo().join("deploy/nginx/reintegra-replicas.conf")).unwrap();
     let listen = free_port();
     let mut out = Vec::new();
     let mut skip_server = false;
@@ -126,21 +150,36 @@ fn start_nginx(binary: &Path, dir: &Path, ports: [u16; 2]) -> Nginx {
             continue;
         }
         let line = match t {
-            _ if t.starts_with("server 127.0.0.1:8081") => line.replace("8081", &ports[0].to_string()),
-            _ if t.starts_with("server 127.0.0.1:8082") => line.replace("8082", &ports[1].to_string()),
+            _ if t.starts_with("server 127.0.0.1:8081") => {
+                line.replace("8081", &ports[0].to_string())
+            }
+            _ if t.starts_with("server 127.0.0.1:8082") => {
+                line.replace("8082", &ports[1].to_string())
+            }
             "listen 443 ssl;" => format!("    listen 127.0.0.1:{listen};"),
             _ if t.starts_with("http2 ") || t.starts_with("ssl_") => continue,
-            _ if t.starts_with("access_log ") => format!("    access_log {}/access.log reintegra;", dir.display()),
-            "proxy_pass http://reintegra;" => format!("{line}\n        add_header X-Upstream $upstream_addr always;"),
+            _ if t.starts_with("access_log ") => {
+                format!("    access_log {}/access.log reintegra;", dir.display())
+            }
+            "proxy_pass http://reintegra;" => {
+                format!("{line}\n        add_header X-Upstream $upstream_addr always;")
+            }
             _ => line.to_string(),
         };
         out.push(line);
     }
     // Drop the dangling lines of the skipped block (`server {` before `listen 80;`).
-    let site = out.join("\n").replace("server {\n\nserver {", "server {").replace("server {\nserver {", "server {");
+    let site = out
+        .join("\n")
+        .replace("server {\n\nserver {", "server {")
+        .replace("server {\nserver {", "server {");
     std::fs::write(dir.join("site.conf"), &site).unwrap();
     let d = dir.display();
-    let user = if unsafe { libc::geteuid() } == 0 { "user root;" } else { "" };
+    let user = if unsafe { libc::geteuid() } == 0 {
+        "user root;"
+    } else {
+        ""
+    };
     std::fs::write(
         dir.join("nginx.conf"),
         format!(
@@ -151,17 +190,36 @@ fn start_nginx(binary: &Path, dir: &Path, ports: [u16; 2]) -> Nginx {
     )
     .unwrap();
     let check = Command::new(binary)
-        .args(["-t", "-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap()])
+        .args([
+            "-t",
+            "-p",
+            dir.to_str().unwrap(),
+            "-c",
+            dir.join("nginx.conf").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(check.status.success(), "nginx -t: {}\n{site}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "nginx -t: {}\n{site}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     let child = Command::new(binary)
-        .args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap()])
+        .args([
+            "-p",
+            dir.to_str().unwrap(),
+            "-c",
+            dir.join("nginx.conf").to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    Nginx { child, base: format!("http://127.0.0.1:{listen}"), dir: dir.to_path_buf() }
+    Nginx {
+        child,
+        base: format!("http://127.0.0.1:{listen}"),
+        dir: dir.to_path_buf(),
+    }
 }
 
 /// The returns of one month of the fixtures, in reverse order: a new file that
@@ -170,15 +228,21 @@ fn one_month_of_returns(month: &str) -> Vec<u8> {
     let text = std::fs::read_to_string(fixtures().join("returns.csv")).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    let mut rows: Vec<&str> = lines.filter(|l| l.split(',').nth(1).is_some_and(|d| d.starts_with(month))).collect();
+    let mut rows: Vec<&str> = lines
+        .filter(|l| l.split(',').nth(1).is_some_and(|d| d.starts_with(month)))
+        .collect();
     rows.reverse();
     format!("{header}\n{}\n", rows.join("\n")).into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_publication_under_load() {
+async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_publication_under_load()
+ {
     let Some(nginx_bin) = nginx() else {
-        assert!(std::env::var_os("REINTEGRA_CI").is_none(), "REINTEGRA_CI is set: install nginx-light (apt-get install -y nginx-light)");
+        assert!(
+            std::env::var_os("REINTEGRA_CI").is_none(),
+            "REINTEGRA_CI is set: install nginx-light (apt-get install -y nginx-light)"
+        );
         eprintln!("skipped: nginx not installed (apt-get install -y nginx-light)");
         return;
     };
@@ -202,32 +266,56 @@ async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_pu
     let client = cookie_client();
     let mut up = false;
     for _ in 0..200 {
-        if client.get(format!("{}/healthz", nginx.base)).send().await.is_ok_and(|r| r.status() == 200) {
+        if client
+            .get(format!("{}/healthz", nginx.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             up = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert!(up, "nginx did not come up: {}", std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default());
+    assert!(
+        up,
+        "nginx did not come up: {}",
+        std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default()
+    );
 
     // Signed in through nginx, on whichever replica; every replica honours it.
     let signed = client
         .post(format!("{}/login", nginx.base))
         .header("origin", &nginx.base)
-        .form(&[("username", "lead"), ("password", PASSPHRASE), ("next", "/"), ("lang", "fr")])
+        .form(&[
+            ("username", "lead"),
+            ("password", PASSPHRASE),
+            ("next", "/"),
+            ("lang", "fr"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(signed.status().as_u16(), 303);
     let mut by_replica: BTreeMap<String, usize> = BTreeMap::new();
     for _ in 0..20 {
-        let r = client.get(format!("{}/d/overview", nginx.base)).send().await.unwrap();
+        let r = client
+            .get(format!("{}/d/overview", nginx.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "signed in on every replica");
-        *by_replica.entry(r.headers()["x-upstream"].to_str().unwrap().to_string()).or_default() += 1;
+        *by_replica
+            .entry(r.headers()["x-upstream"].to_str().unwrap().to_string())
+            .or_default() += 1;
         let page = r.text().await.unwrap();
         assert!(page.contains("/logout"), "the page is the signed-in one");
     }
-    assert_eq!(by_replica.len(), 2, "consecutive requests reach both replicas: {by_replica:?}");
+    assert_eq!(
+        by_replica.len(),
+        2,
+        "consecutive requests reach both replicas: {by_replica:?}"
+    );
 
     // Load through nginx with the session: 8 readers.
     let stop = Arc::new(AtomicBool::new(false));
@@ -236,9 +324,20 @@ async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_pu
     let mut load = Vec::new();
     for i in 0..8 {
         let (client, base) = (client.clone(), nginx.base.clone());
-        let (stop, served, failed, failures) = (stop.clone(), served.clone(), failed.clone(), failures.clone());
+        let (stop, served, failed, failures) = (
+            stop.clone(),
+            served.clone(),
+            failed.clone(),
+            failures.clone(),
+        );
         load.push(tokio::spawn(async move {
-            let paths = ["/d/overview", "/d/returns?lang=en", "/d/psychosocial?place=ML01", "/api/v1/measures/returns?by=region", "/d/overview/panels/returns-map.csv"];
+            let paths = [
+                "/d/overview",
+                "/d/returns?lang=en",
+                "/d/psychosocial?place=ML01",
+                "/api/v1/measures/returns?by=region",
+                "/d/overview/panels/returns-map.csv",
+            ];
             let mut n = i;
             while !stop.load(Ordering::Relaxed) {
                 let path = paths[n % paths.len()];
@@ -281,13 +380,20 @@ async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_pu
     assert!(out.status.success(), "{}", text(&out));
     let published_at = Instant::now();
     let ingest_time = published_at - ingest_started;
-    let new = std::fs::read_to_string(ws.published().join("CURRENT")).unwrap().trim().trim_end_matches(".duckdb").to_string();
+    let new = std::fs::read_to_string(ws.published().join("CURRENT"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(".duckdb")
+        .to_string();
     assert_ne!(serde_json::Value::String(new.clone()), before);
     let mut switched = None;
     for _ in 0..400 {
         let mut all = true;
         for r in &replicas {
-            all &= r.health().await.is_some_and(|h| h["snapshot"] == new.as_str());
+            all &= r
+                .health()
+                .await
+                .is_some_and(|h| h["snapshot"] == new.as_str());
         }
         if all {
             switched = Some(published_at.elapsed());
@@ -301,33 +407,58 @@ async fn two_replicas_behind_nginx_share_sessions_and_survive_a_restart_and_a_pu
     for l in load {
         l.await.unwrap();
     }
-    let (served, failed) = (served.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    let (served, failed) = (
+        served.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+    );
     eprintln!(
         "behind nginx: {served} requests served, {failed} failed; replica stopped in {stopping:?} (SIGTERM to exit), healthy again {starting:?} after start; ingest {ingest_time:?}; both replicas on the new snapshot {switched:?} after CURRENT switched; first 20 requests by replica {by_replica:?}"
     );
     assert!(served > 200, "{served}");
-    assert_eq!(failed, 0, "{:?}", failures.lock().unwrap().iter().take(10).collect::<Vec<_>>());
+    assert_eq!(
+        failed,
+        0,
+        "{:?}",
+        failures.lock().unwrap().iter().take(10).collect::<Vec<_>>()
+    );
 
     // The request id nginx made: answered, and in the replica's JSON log line of that
     // request, and in nginx's access log.
     let refused = client
         .post(format!("{}/login", nginx.base))
         .header("origin", &nginx.base)
-        .form(&[("username", "lead"), ("password", "not the passphrase"), ("next", "/"), ("lang", "fr")])
+        .form(&[
+            ("username", "lead"),
+            ("password", "not the passphrase"),
+            ("next", "/"),
+            ("lang", "fr"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
-    let id = refused.headers()["x-request-id"].to_str().unwrap().to_string();
+    let id = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(id.len(), 32, "nginx's $request_id: {id}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logged = replicas.iter().any(|r| {
-        std::fs::read_to_string(&r.log).unwrap_or_default().lines().any(|l| {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else { return false };
-            v["fields"]["message"] == "sign-in refused" && v["span"]["request_id"] == id.as_str()
-        })
+        std::fs::read_to_string(&r.log)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
+                    return false;
+                };
+                v["fields"]["message"] == "sign-in refused"
+                    && v["span"]["request_id"] == id.as_str()
+            })
     });
-    assert!(logged, "a JSON log line of a replica carries request id {id}");
+    assert!(
+        logged,
+        "a JSON log line of a replica carries request id {id}"
+    );
     let access = std::fs::read_to_string(nginx.dir.join("access.log")).unwrap();
     assert!(access.contains(&format!("request_id={id}")));
 

@@ -13,7 +13,10 @@ fn pdf_text(bytes: &[u8]) -> (usize, String) {
     let doc = lopdf::Document::load_mem(bytes).expect("a PDF lopdf reads");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text = doc.extract_text(&pages).expect("its text extracts");
-    (pages.len(), text.split_whitespace().collect::<Vec<_>>().join(" "))
+    (
+        pages.len(),
+        text.split_whitespace().collect::<Vec<_>>().join(" "),
+    )
 }
 
 fn write_notes(data: &Path) {
@@ -40,10 +43,15 @@ async fn the_quarterly_report_has_every_section_in_the_readers_language() {
     let source = built_data("report-data");
     let (data, _keep) = copy_of_published(&source);
     write_notes(&data);
-    let app = spawn_app(Settings::new(&data, repo().join("dashboards"))).await.with_token("sem", Role::Donor);
+    let app = spawn_app(Settings::new(&data, repo().join("dashboards")))
+        .await
+        .with_token("sem", Role::Donor);
     let fr = app.ok("/report/2019-Q3.pdf").await;
     assert_eq!(fr.header("content-type"), "application/pdf");
-    assert!(fr.header("content-disposition").contains("reintegra-report-2019-Q3-fr.pdf"));
+    assert!(
+        fr.header("content-disposition")
+            .contains("reintegra-report-2019-Q3-fr.pdf")
+    );
     assert!(fr.body.len() < 1 << 20, "under 1 MB: {}", fr.body.len());
     let (pages, text) = pdf_text(&fr.body);
     assert!(pages >= 3, "{pages}");
@@ -58,9 +66,15 @@ async fn the_quarterly_report_has_every_section_in_the_readers_language() {
         "Protection des données",
         "PONAM",
     ] {
-        assert!(text.contains(expected) || text.to_lowercase().contains(expected), "{expected:?} not in the French report");
+        assert!(
+            text.contains(expected) || text.to_lowercase().contains(expected),
+            "{expected:?} not in the French report"
+        );
     }
-    assert!(!text.contains("Campagne radio reportée"), "a note of another quarter is not in this one");
+    assert!(
+        !text.contains("Campagne radio reportée"),
+        "a note of another quarter is not in this one"
+    );
     let en = app.ok("/report/2019-Q3.pdf?lang=en").await;
     let (_, text) = pdf_text(&en.body);
     for expected in [
@@ -72,14 +86,24 @@ async fn the_quarterly_report_has_every_section_in_the_readers_language() {
         "The Kita centre closed for three weeks for repairs.",
         "Data protection",
     ] {
-        assert!(text.contains(expected) || text.to_lowercase().contains(expected), "{expected:?} not in the English report");
+        assert!(
+            text.contains(expected) || text.to_lowercase().contains(expected),
+            "{expected:?} not in the English report"
+        );
     }
     // Quarters the snapshot does not cover, and other shapes, do not exist.
-    for path in ["/report/2031-Q1.pdf", "/report/2019-07.pdf", "/report/2019-Q3", "/report/..%2F2019-Q3.pdf"] {
+    for path in [
+        "/report/2031-Q1.pdf",
+        "/report/2019-07.pdf",
+        "/report/2019-Q3",
+        "/report/..%2F2019-Q3.pdf",
+    ] {
         assert_eq!(app.get(path).await.status, 404, "{path}");
     }
     assert_eq!(app.get("/report/2019-Q3.pdf?period=2019").await.status, 400);
-    let ministry = spawn_app(Settings::new(&data, repo().join("dashboards"))).await.with_token("dnm", Role::Ministry);
+    let ministry = spawn_app(Settings::new(&data, repo().join("dashboards")))
+        .await
+        .with_token("dnm", Role::Ministry);
     assert_eq!(ministry.get("/report/2019-Q3.pdf").await.status, 403);
 }
 
@@ -104,8 +128,25 @@ fn the_report_command_writes_the_same_report() {
     ]);
     assert!(run.status.success(), "{}", text(&run));
     let (_, text) = pdf_text(&std::fs::read(&out).unwrap());
-    assert!(text.contains("Quarterly donor report") && text.to_lowercase().contains("results framework"));
-    let bad = reintegra(&["report", "--data", data.to_str().unwrap(), "--period", "2031-Q1", "--out", out.to_str().unwrap(), "--dashboards", repo().join("dashboards").to_str().unwrap()]);
+    assert!(
+        text.contains("Quarterly donor report")
+            && text.to_lowercase().contains("results framework")
+    );
+    let bad = reintegra(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--period",
+        "2031-Q1",
+        "--out",
+        out.to_str().unwrap(),
+        "--dashboards",
+        repo().join("dashboards").to_str().unwrap(),
+    ]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(common::text(&bad).contains("not a quarter the published snapshot covers"), "{}", common::text(&bad));
+    assert!(
+        common::text(&bad).contains("not a quarter the published snapshot covers"),
+        "{}",
+        common::text(&bad)
+    );
 }

@@ -24,12 +24,19 @@ fn quarantined(name: &str, text: &str, extra: &[&str]) -> (String, String, serde
     ws.deliver(name, text.as_bytes());
     let out = ws.ingest_binary_with(extra);
     assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
-    assert!(ws.quarantine().join(name).is_file(), "the file is quarantined");
+    assert!(
+        ws.quarantine().join(name).is_file(),
+        "the file is quarantined"
+    );
     let report = std::fs::read_to_string(ws.quarantine().join(format!("{name}.report.txt")))
         .expect("a text report beside the quarantined file");
     let json_text =
         std::fs::read_to_string(ws.quarantine().join(format!("{name}.report.json"))).unwrap();
-    (common::text(&out), report, serde_json::from_str(&json_text).unwrap())
+    (
+        common::text(&out),
+        report,
+        serde_json::from_str(&json_text).unwrap(),
+    )
 }
 
 fn assert_json_carries_both_languages(json: &serde_json::Value, rule: &Rule) {
@@ -54,16 +61,29 @@ fn a_quarantined_file_is_reported_in_french_by_default() {
     for needle in [
         "reintegra : rapport sur un fichier d'extraction".to_string(),
         "type : retours".into(),
-        "REJETÉ : le fichier ne respecte pas le contrat d'extraction ; rien n'en a été chargé.".into(),
+        "REJETÉ : le fichier ne respecte pas le contrat d'extraction ; rien n'en a été chargé."
+            .into(),
         "Les lignes sont numérotées comme dans un tableur (l'en-tête est la ligne 1).".into(),
-        format!("- colonne region_pcode : unknown-pcode — {}", rule.explain(Locale::Fr)),
+        format!(
+            "- colonne region_pcode : unknown-pcode — {}",
+            rule.explain(Locale::Fr)
+        ),
         format!("  à faire : {}", rule.fix(Locale::Fr)),
         "  1 ligne : 9".into(),
     ] {
         assert!(report.contains(&needle), "{needle:?} not in\n{report}");
     }
-    for english in ["REJECTED", "column", " row", "what to do", rule.fix(Locale::En).as_str()] {
-        assert!(!report.contains(english), "{english:?} in the French report:\n{report}");
+    for english in [
+        "REJECTED",
+        "column",
+        " row",
+        "what to do",
+        rule.fix(Locale::En).as_str(),
+    ] {
+        assert!(
+            !report.contains(english),
+            "{english:?} in the French report:\n{report}"
+        );
     }
     assert!(!report.contains("ML42"), "{report}");
     assert_json_carries_both_languages(&json, &rule);
@@ -71,26 +91,38 @@ fn a_quarantined_file_is_reported_in_french_by_default() {
 
 #[test]
 fn with_lang_en_the_report_is_in_english_and_the_json_is_the_same() {
-    let (_, report, json) =
-        quarantined("retours_kita.csv", &returns_with_bad_region(), &["--lang", "en"]);
+    let (_, report, json) = quarantined(
+        "retours_kita.csv",
+        &returns_with_bad_region(),
+        &["--lang", "en"],
+    );
     let rule = Rule::UnknownRegion;
     for needle in [
         "reintegra extract report".to_string(),
         "kind: returns".into(),
         "REJECTED: the file breaks the extract contract; nothing from it was loaded.".into(),
-        format!("- column region_pcode: unknown-pcode — {}", rule.explain(Locale::En)),
+        format!(
+            "- column region_pcode: unknown-pcode — {}",
+            rule.explain(Locale::En)
+        ),
         format!("  what to do: {}", rule.fix(Locale::En)),
         "  1 row: 9".into(),
     ] {
         assert!(report.contains(&needle), "{needle:?} not in\n{report}");
     }
     for french in ["REJETÉ", "colonne", "ligne", "à faire"] {
-        assert!(!report.contains(french), "{french:?} in the English report:\n{report}");
+        assert!(
+            !report.contains(french),
+            "{french:?} in the English report:\n{report}"
+        );
     }
     assert!(!report.contains("ML42"), "{report}");
     assert_json_carries_both_languages(&json, &rule);
     let (_, _, french_run) = quarantined("retours_kita.csv", &returns_with_bad_region(), &[]);
-    assert_eq!(json, french_run, "the JSON report does not depend on --lang");
+    assert_eq!(
+        json, french_run,
+        "the JSON report does not depend on --lang"
+    );
 }
 
 #[test]
@@ -151,7 +183,10 @@ fn a_name_and_a_phone_number_never_reach_a_report_in_either_language() {
             assert!(report.contains(fr) && report.contains(en), "{report}");
             let everything = format!("{printed}\n{report}\n{json}");
             for piece in pieces {
-                assert!(!everything.contains(piece), "{piece:?} was quoted ({rule}, {lang:?}):\n{everything}");
+                assert!(
+                    !everything.contains(piece),
+                    "{piece:?} was quoted ({rule}, {lang:?}):\n{everything}"
+                );
             }
             let problem = json["problems"]
                 .as_array()
@@ -159,8 +194,20 @@ fn a_name_and_a_phone_number_never_reach_a_report_in_either_language() {
                 .iter()
                 .find(|p| p["rule"] == rule)
                 .unwrap_or_else(|| panic!("no {rule} in {json}"));
-            assert!(problem["explanation"]["fr"].as_str().unwrap().contains("numéro de téléphone"), "{json}");
-            assert!(problem["explanation"]["en"].as_str().unwrap().contains("phone number"), "{json}");
+            assert!(
+                problem["explanation"]["fr"]
+                    .as_str()
+                    .unwrap()
+                    .contains("numéro de téléphone"),
+                "{json}"
+            );
+            assert!(
+                problem["explanation"]["en"]
+                    .as_str()
+                    .unwrap()
+                    .contains("phone number"),
+                "{json}"
+            );
             assert!(!problem["fix"]["fr"].as_str().unwrap().is_empty());
             assert!(!problem["fix"]["en"].as_str().unwrap().is_empty());
         }
@@ -184,25 +231,50 @@ fn check_tells_a_data_officer_in_french_what_to_fix() {
         for needle in [
             "INVALIDE".to_string(),
             "2 problèmes".into(),
-            format!("colonne sex : unknown-code — {} ; ligne 4", sex.explain(Locale::Fr)),
+            format!(
+                "colonne sex : unknown-code — {} ; ligne 4",
+                sex.explain(Locale::Fr)
+            ),
             format!("    à faire : {}", sex.fix(Locale::Fr)),
-            format!("colonne return_date : invalid-date — {} ; ligne 7", Rule::InvalidDate.explain(Locale::Fr)),
+            format!(
+                "colonne return_date : invalid-date — {} ; ligne 7",
+                Rule::InvalidDate.explain(Locale::Fr)
+            ),
             format!("    à faire : {}", Rule::InvalidDate.fix(Locale::Fr)),
         ] {
-            assert!(printed.contains(&needle), "{args:?}: {needle:?} not in\n{printed}");
+            assert!(
+                printed.contains(&needle),
+                "{args:?}: {needle:?} not in\n{printed}"
+            );
         }
-        assert!(!printed.contains("31/02/2018") && !printed.contains("INVALID "), "{printed}");
+        assert!(
+            !printed.contains("31/02/2018") && !printed.contains("INVALID "),
+            "{printed}"
+        );
     }
     let out = reintegra(&["check", "--lang", "en", file]);
     assert_eq!(out.status.code(), Some(1));
     let printed = text(&out);
-    assert!(printed.contains(&format!("column sex: unknown-code — {}; row 4", sex.explain(Locale::En))), "{printed}");
-    assert!(printed.contains(&format!("    what to do: {}", sex.fix(Locale::En))), "{printed}");
+    assert!(
+        printed.contains(&format!(
+            "column sex: unknown-code — {}; row 4",
+            sex.explain(Locale::En)
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("    what to do: {}", sex.fix(Locale::En))),
+        "{printed}"
+    );
     assert!(!printed.contains("ligne"), "{printed}");
     // A valid file is told in French too.
     let good = dir.path().join("seances.csv");
     std::fs::copy(fixtures().join("sessions.csv"), &good).unwrap();
     let out = reintegra(&["check", good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains(": séances, ") && text(&out).contains(" lignes, mois "), "{}", text(&out));
+    assert!(
+        text(&out).contains(": séances, ") && text(&out).contains(" lignes, mois "),
+        "{}",
+        text(&out)
+    );
 }

@@ -21,7 +21,9 @@ async fn app(role: Role, public: bool) -> (TestApp, tempfile::TempDir) {
         public,
         ..Settings::new(data, repo().join("dashboards"))
     };
-    let app = spawn_app(settings).await.with_token(&format!("reader-{}", role.code()), role);
+    let app = spawn_app(settings)
+        .await
+        .with_token(&format!("reader-{}", role.code()), role);
     (app, dir)
 }
 
@@ -53,27 +55,51 @@ async fn a_donor_reads_the_results_chain_in_french_and_english() {
         "Bénéficiaires uniques du soutien psychosocial depuis le début du projet",
         "Enquête (valeurs saisies, pas des comptages des extraits)",
     ] {
-        assert!(html.contains(&text.replace('\'', "&#39;")) || html.contains(text), "{text}");
+        assert!(
+            html.contains(&text.replace('\'', "&#39;")) || html.contains(text),
+            "{text}"
+        );
     }
     // An accessible table: a caption, headers with scopes; a titled sparkline per indicator.
-    assert!(html.contains("<caption>Indicateurs du cadre de résultats – T1 2020</caption>"), "the latest complete quarter by default");
+    assert!(
+        html.contains("<caption>Indicateurs du cadre de résultats – T1 2020</caption>"),
+        "the latest complete quarter by default"
+    );
     assert!(html.contains("(dernier trimestre complet des données)"));
-    assert!(html.contains("th scope=\"col\"") && html.contains("th scope=\"row\"") && html.contains("scope=\"rowgroup\""));
+    assert!(
+        html.contains("th scope=\"col\"")
+            && html.contains("th scope=\"row\"")
+            && html.contains("scope=\"rowgroup\"")
+    );
     assert_eq!(html.matches("class=\"sparkline\"").count(), 10);
     assert!(html.contains("<title id=\"trend-op1-1-sessions\">"));
     assert!(!html.contains("<script"));
     // A baseline, a target, a status in words.
     assert!(cell(&html, "oc1.wellbeing", "Valeur de référence").starts_with("34<br>"));
-    assert!(cell(&html, "oc1.wellbeing", "Valeur du trimestre").contains("58"), "the survey value entered");
-    assert!(cell(&html, "oc1.wellbeing", "État").contains("en bonne voie"), "58 of 60 is on track");
+    assert!(
+        cell(&html, "oc1.wellbeing", "Valeur du trimestre").contains("58"),
+        "the survey value entered"
+    );
+    assert!(
+        cell(&html, "oc1.wellbeing", "État").contains("en bonne voie"),
+        "58 of 60 is on track"
+    );
     assert!(cell(&html, "oc1.beneficiaries", "Cible du trimestre").starts_with("5\u{202f}000"));
     assert!(cell(&html, "oc1.beneficiaries", "État").contains("atteint"));
-    assert!(cell(&html, "op1.1.sessions", "État").contains("en retard"), "about 2,650 of 3,000");
-    assert!(cell(&html, "op2.1.events", "Cible du trimestre").contains("prorata de la cible finale"));
+    assert!(
+        cell(&html, "op1.1.sessions", "État").contains("en retard"),
+        "about 2,650 of 3,000"
+    );
+    assert!(
+        cell(&html, "op2.1.events", "Cible du trimestre").contains("prorata de la cible finale")
+    );
     // Disaggregations on demand: region by quarter, regions without activity read <10.
     assert!(html.contains("<summary>Ventilations"));
     assert!(html.contains("Région</strong> (T1 2020)"));
-    assert!(html.contains("Gao\u{a0}: <span class=\"suppressed\">&lt;10 · non publié</span>"), "a region with no one counted is suppressed");
+    assert!(
+        html.contains("Gao\u{a0}: <span class=\"suppressed\">&lt;10 · non publié</span>"),
+        "a region with no one counted is suppressed"
+    );
 
     let (status, en) = app.text("/d/results?lang=en").await;
     assert_eq!(status, 200);
@@ -83,7 +109,10 @@ async fn a_donor_reads_the_results_chain_in_french_and_english() {
         "Unique beneficiaries of psychosocial support since the project began",
         "<caption>Results framework indicators – Q1 2020</caption>",
     ] {
-        assert!(en.contains(text) || en.contains(&text.replace("&#39;", "'")), "{text}");
+        assert!(
+            en.contains(text) || en.contains(&text.replace("&#39;", "'")),
+            "{text}"
+        );
     }
     assert!(cell(&en, "op1.1.sessions", "Status").contains("behind"));
     assert!(cell(&en, "oc1.wellbeing", "Status").contains("on track"));
@@ -98,20 +127,36 @@ async fn a_suppressed_cell_reads_below_the_threshold_and_is_not_comparable() {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("<caption>Indicateurs du cadre de résultats – T1 2019</caption>"));
     let value = cell(&html, "op1.2.trainees", "Valeur du trimestre");
-    assert_eq!(value, "<span class=\"suppressed\">&lt;10 · non publié</span>");
-    assert!(!value.chars().any(|c| c.is_ascii_digit() && c != '1' && c != '0'), "{value}");
+    assert_eq!(
+        value,
+        "<span class=\"suppressed\">&lt;10 · non publié</span>"
+    );
+    assert!(
+        !value
+            .chars()
+            .any(|c| c.is_ascii_digit() && c != '1' && c != '0'),
+        "{value}"
+    );
     assert!(!value.contains(">0<"), "never a zero");
     assert!(cell(&html, "op1.2.trainees", "État").contains("non comparable"));
     // No survey that quarter: no value, not comparable.
     assert!(cell(&html, "oc2.knowledge", "État").contains("non comparable"));
     let (_, en) = app.text("/d/results?period=2019-Q1&lang=en").await;
-    assert_eq!(cell(&en, "op1.2.trainees", "Value this quarter"), "<span class=\"suppressed\">&lt;10 · not published</span>");
+    assert_eq!(
+        cell(&en, "op1.2.trainees", "Value this quarter"),
+        "<span class=\"suppressed\">&lt;10 · not published</span>"
+    );
     assert!(cell(&en, "op1.2.trainees", "Status").contains("not comparable"));
     // The export says the same: "<10", never a number.
-    let (status, csv) = app.text("/d/results/panels/chain.csv?period=2019-Q1&lang=en").await;
+    let (status, csv) = app
+        .text("/d/results/panels/chain.csv?period=2019-Q1&lang=en")
+        .await;
     assert_eq!(status, 200, "{csv}");
     let line = csv.lines().find(|l| l.contains("op1.2.trainees")).unwrap();
-    assert!(line.contains(",<10,") && line.contains("not comparable"), "{line}");
+    assert!(
+        line.contains(",<10,") && line.contains("not comparable"),
+        "{line}"
+    );
     // The page reads quarters of the project only.
     assert_eq!(app.text("/d/results?period=2019-05").await.0, 400);
     assert_eq!(app.text("/d/results?period=2018-Q4").await.0, 400);
@@ -128,7 +173,16 @@ async fn the_ministry_opens_it_and_visitors_do_not() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = visitor.get(ministry.url("/d/results")).send().await.unwrap();
+    let r = visitor
+        .get(ministry.url("/d/results"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
 }

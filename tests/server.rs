@@ -310,7 +310,10 @@ async fn api_lists_measures_and_serves_declared_breakdowns() {
         400
     );
     assert_eq!(
-        app.response("/api/v1/measures/nope").await.status().as_u16(),
+        app.response("/api/v1/measures/nope")
+            .await
+            .status()
+            .as_u16(),
         404
     );
 

@@ -82,7 +82,9 @@ pub fn users(data: &Path, command: UsersCommand) -> Result<String, UsersError> {
         UsersCommand::Passwd { name, password } => {
             let tokens = store.load()?.get(&name).map_or(0, |u| u.tokens.len());
             store.set_password(&name, &password)?;
-            record(format!("new password for {name}; {tokens} token(s) revoked"));
+            record(format!(
+                "new password for {name}; {tokens} token(s) revoked"
+            ));
             format!(
                 "new password set for {name}; its sessions end and {tokens} token(s) were revoked"
             )
@@ -151,7 +153,11 @@ pub fn audit_lines(data: &Path, q: &AuditQuery) -> std::io::Result<Vec<String>> 
     let entries = AuditLog::new(&dir(data)).read()?;
     let mut shown: Vec<&Entry> = entries
         .iter()
-        .filter(|e| q.user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u)))
+        .filter(|e| {
+            q.user
+                .as_deref()
+                .is_none_or(|u| e.user.as_deref() == Some(u))
+        })
         .filter(|e| q.action.as_deref().is_none_or(|a| e.action == a))
         .collect();
     if let Some(n) = q.last {
@@ -193,12 +199,11 @@ pub fn audit_lines(data: &Path, q: &AuditQuery) -> std::io::Result<Vec<String>> 
 /// Verifies the audit log's chain: whether it is intact, and a report to print.
 pub fn audit_verify(data: &Path) -> std::io::Result<(bool, String)> {
     let v: Verification = AuditLog::new(&dir(data)).verify()?;
-    let mut out = format!(
-        "{} entries in {} file(s)\n",
-        v.entries, v.files
-    );
+    let mut out = format!("{} entries in {} file(s)\n", v.entries, v.files);
     if v.starts_after_removed {
-        out.push_str("the oldest file follows files removed by retention (see the \"audit\" entries)\n");
+        out.push_str(
+            "the oldest file follows files removed by retention (see the \"audit\" entries)\n",
+        );
     }
     for (file, line) in &v.unreadable {
         let _ = writeln!(
@@ -286,7 +291,11 @@ mod tests {
         .unwrap();
         let lines = audit_lines(data, &AuditQuery::default()).unwrap();
         assert_eq!(lines.len(), 3, "{lines:?}");
-        assert!(lines.iter().all(|l| l.contains("[by ") && l.contains("(uid ")));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.contains("[by ") && l.contains("(uid "))
+        );
         let raw = std::fs::read_to_string(AuditLog::new(&super::super::dir(data)).path()).unwrap();
         assert!(!raw.contains(&pw) && !raw.contains(&token));
         let (ok, report) = audit_verify(data).unwrap();

@@ -226,8 +226,7 @@ impl UsersStore {
     ) -> Result<T, UsersError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        let lock = crate::access::open_lock(&self.lock)
-            .map_err(|e| self.io(e))?;
+        let lock = crate::access::open_lock(&self.lock).map_err(|e| self.io(e))?;
         lock.lock().map_err(|e| self.io(e))?;
         let mut users = self.load()?;
         let out = change(&mut users)?;
@@ -419,7 +418,11 @@ impl TokenUses {
             options.mode(0o600);
         }
         let mut f = options.open(&tmp)?;
-        f.write_all(serde_json::to_string_pretty(&text).map_err(io::Error::other)?.as_bytes())?;
+        f.write_all(
+            serde_json::to_string_pretty(&text)
+                .map_err(io::Error::other)?
+                .as_bytes(),
+        )?;
         f.sync_all()?;
         fs::rename(&tmp, &self.path)
     }
@@ -520,7 +523,9 @@ mod tests {
     fn tokens_are_revoked_one_by_one_all_at_once_or_with_a_new_password() {
         let dir = tempfile::tempdir().unwrap();
         let store = UsersStore::new(dir.path());
-        store.add("awa", Role::Donor, "correct horse battery").unwrap();
+        store
+            .add("awa", Role::Donor, "correct horse battery")
+            .unwrap();
         let a = store.issue_token("awa", TOKEN_LIFETIME).unwrap();
         let b = store.issue_token("awa", TOKEN_LIFETIME).unwrap();
         let now = Utc::now();

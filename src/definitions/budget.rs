@@ -92,7 +92,9 @@ impl Budget {
     /// The canonical code of a budget line written in any case with stray spaces.
     pub fn line(&self, raw: &str) -> Option<usize> {
         let raw = raw.trim();
-        self.lines.iter().position(|l| l.code.eq_ignore_ascii_case(raw))
+        self.lines
+            .iter()
+            .position(|l| l.code.eq_ignore_ascii_case(raw))
     }
 
     /// Units of the grant currency for one unit of `currency` in `month`; the grant
@@ -146,7 +148,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
         message,
     };
     let raw: Raw = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map_or(1, |s| text[..s.start].matches('\n').count() + 1);
         DefinitionErrors(vec![fail(line, e.message().to_string())])
     })?;
     // The first line holding `needle` (after `after`, a line number), for messages.
@@ -168,7 +172,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
         ));
     }
     if !(raw.total.is_finite() && raw.total > 0.0) {
-        errors.push(fail(line_of("total", 0), "total must be a positive amount".into()));
+        errors.push(fail(
+            line_of("total", 0),
+            "total must be a positive amount".into(),
+        ));
     }
     let start = Month::parse(&raw.start);
     let end = Month::parse(&raw.end);
@@ -179,7 +186,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
             "start and end are the project's first and last months, \"YYYY-MM\", start not after end".into(),
         )),
     }
-    let (start, end) = (start.unwrap_or(Month { year: 2000, month: 1 }), end.unwrap_or(Month { year: 2000, month: 1 }));
+    let (start, end) = (
+        start.unwrap_or(Month {
+            year: 2000,
+            month: 1,
+        }),
+        end.unwrap_or(Month {
+            year: 2000,
+            month: 1,
+        }),
+    );
     let quarters = {
         let mut out: Vec<String> = Vec::new();
         let mut m = start;
@@ -219,7 +235,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
             Some(_) => {}
         }
         if lines.iter().any(|l: &BudgetLine| l.code == raw_line.code) {
-            errors.push(fail(at, format!("budget line {} is listed twice", raw_line.code)));
+            errors.push(fail(
+                at,
+                format!("budget line {} is listed twice", raw_line.code),
+            ));
         }
         for (quarter, amount) in &raw_line.planned {
             if !quarters.contains(quarter) {
@@ -235,7 +254,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
             if !(amount.is_finite() && *amount >= 0.0) {
                 errors.push(fail(
                     line_of(quarter, at.saturating_sub(1)),
-                    format!("budget line {}: the amount planned for {quarter} must be 0 or more", raw_line.code),
+                    format!(
+                        "budget line {}: the amount planned for {quarter} must be 0 or more",
+                        raw_line.code
+                    ),
                 ));
             }
         }
@@ -259,7 +281,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
     if raw.total.is_finite() && (planned - raw.total).abs() > 0.5 {
         errors.push(fail(
             line_of("total", 0),
-            format!("the lines plan {planned:.2} in all, not the total {:.2}", raw.total),
+            format!(
+                "the lines plan {planned:.2} in all, not the total {:.2}",
+                raw.total
+            ),
         ));
     }
     // Rates: a month of the project each, every currency but the grant's, positive.
@@ -268,26 +293,43 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
     for (month, by_currency) in raw.rates.monthly {
         let at = line_of(&format!("\"{month}\""), rates_line.saturating_sub(1));
         let Some(m) = Month::parse(&month).filter(|_| month.len() == 7) else {
-            errors.push(fail(at, format!("rates: {month:?} is not a month written \"YYYY-MM\"")));
+            errors.push(fail(
+                at,
+                format!("rates: {month:?} is not a month written \"YYYY-MM\""),
+            ));
             continue;
         };
         if m < start || m > end {
-            errors.push(fail(at, format!("rates: {month} is outside the project ({start} to {end})")));
+            errors.push(fail(
+                at,
+                format!("rates: {month} is outside the project ({start} to {end})"),
+            ));
         }
         let mut parsed = BTreeMap::new();
         for (code, rate) in by_currency {
-            match Currency::parse(&code).map(Currency::code).filter(|c| *c == code) {
+            match Currency::parse(&code)
+                .map(Currency::code)
+                .filter(|c| *c == code)
+            {
                 Some(c) if Some(c) == currency => errors.push(fail(
                     at,
-                    format!("rates {month}: the grant's currency {c} is 1 by definition; leave it out"),
+                    format!(
+                        "rates {month}: the grant's currency {c} is 1 by definition; leave it out"
+                    ),
                 )),
                 Some(c) if rate.is_finite() && rate > 0.0 => {
                     parsed.insert(c, rate);
                 }
-                Some(c) => errors.push(fail(at, format!("rates {month}: the rate of {c} must be a positive number"))),
+                Some(c) => errors.push(fail(
+                    at,
+                    format!("rates {month}: the rate of {c} must be a positive number"),
+                )),
                 None => errors.push(fail(
                     at,
-                    format!("rates {month}: {code:?} is not a currency of the contract ({})", codes().join(", ")),
+                    format!(
+                        "rates {month}: {code:?} is not a currency of the contract ({})",
+                        codes().join(", ")
+                    ),
                 )),
             }
         }
@@ -298,7 +340,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Budget, DefinitionErrors> {
         let missing: Vec<&str> = codes()
             .into_iter()
             .filter(|c| Some(*c) != currency)
-            .filter(|c| !rates.get(&m).is_some_and(|r: &BTreeMap<&str, f64>| r.contains_key(c)))
+            .filter(|c| {
+                !rates
+                    .get(&m)
+                    .is_some_and(|r: &BTreeMap<&str, f64>| r.contains_key(c))
+            })
             .collect();
         if !missing.is_empty() {
             errors.push(fail(
@@ -335,7 +381,9 @@ mod tests {
     use super::*;
 
     fn project_file() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboards").join(FILE)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("dashboards")
+            .join(FILE)
     }
 
     #[test]
@@ -346,18 +394,41 @@ mod tests {
         assert_eq!(b.lines.len(), 7);
         let planned: f64 = b.lines.iter().map(BudgetLine::planned_total).sum();
         assert!((planned - 280_000.0).abs() < 0.5, "{planned}");
-        assert_eq!(b.quarters(), ["2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2020-Q1"]);
-        let april = Month { year: 2019, month: 4 };
+        assert_eq!(
+            b.quarters(),
+            ["2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2020-Q1"]
+        );
+        let april = Month {
+            year: 2019,
+            month: 4,
+        };
         assert_eq!(b.rate(april, "USD"), Some(1.0));
-        assert!(b.rate(april, "CHF").is_some_and(|r| (0.9..1.1).contains(&r)));
-        assert!(b.rate(april, "XOF").is_some_and(|r| (0.001..0.002).contains(&r)));
-        assert_eq!(b.rate(Month { year: 2018, month: 4 }, "USD"), None);
+        assert!(
+            b.rate(april, "CHF")
+                .is_some_and(|r| (0.9..1.1).contains(&r))
+        );
+        assert!(
+            b.rate(april, "XOF")
+                .is_some_and(|r| (0.001..0.002).contains(&r))
+        );
+        assert_eq!(
+            b.rate(
+                Month {
+                    year: 2018,
+                    month: 4
+                },
+                "USD"
+            ),
+            None
+        );
         assert_eq!(b.line(" STAFF "), Some(0));
         assert_eq!(b.line("salaries"), None);
     }
 
     fn problems(text: &str) -> String {
-        parse(Path::new("dashboards/_budget.toml"), text).unwrap_err().to_string()
+        parse(Path::new("dashboards/_budget.toml"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -366,17 +437,29 @@ mod tests {
         // A line that the reference does not know.
         let bad = good.replacen("code = \"overheads\"", "code = \"salaries\"", 1);
         let err = problems(&bad);
-        assert!(err.contains("budget line \"salaries\" is not in [budget_line]"), "{err}");
-        assert!(err.contains("budget line overheads of src/reference/labels.toml has no [[line]]"), "{err}");
+        assert!(
+            err.contains("budget line \"salaries\" is not in [budget_line]"),
+            "{err}"
+        );
+        assert!(
+            err.contains("budget line overheads of src/reference/labels.toml has no [[line]]"),
+            "{err}"
+        );
         assert!(err.starts_with("dashboards/_budget.toml:"), "{err}");
         // A quarter outside the project.
         let bad = good.replacen("\"2019-Q2\" =", "\"2021-Q2\" =", 1);
         let err = problems(&bad);
-        assert!(err.contains("quarter 2021-Q2 is not a quarter of the project"), "{err}");
+        assert!(
+            err.contains("quarter 2021-Q2 is not a quarter of the project"),
+            "{err}"
+        );
         // Lines that do not add up to the total.
         let bad = good.replacen("total = 280000", "total = 290000", 1);
         let err = problems(&bad);
-        assert!(err.contains("the lines plan 280000.00 in all, not the total 290000.00"), "{err}");
+        assert!(
+            err.contains("the lines plan 280000.00 in all, not the total 290000.00"),
+            "{err}"
+        );
         // A month without rates.
         let bad = good
             .lines()
@@ -386,14 +469,28 @@ mod tests {
         let err = problems(&bad);
         assert!(err.contains("no rate for CHF, XOF in 2019-08"), "{err}");
         // A rate for an unknown currency, a negative one, the grant's own.
-        let bad = good.replacen("\"2019-05\" = { CHF", "\"2019-05\" = { EUR = 1.1, USD = 1.0, CHF", 1);
+        let bad = good.replacen(
+            "\"2019-05\" = { CHF",
+            "\"2019-05\" = { EUR = 1.1, USD = 1.0, CHF",
+            1,
+        );
         let err = problems(&bad);
-        assert!(err.contains("\"EUR\" is not a currency of the contract"), "{err}");
-        assert!(err.contains("the grant's currency USD is 1 by definition"), "{err}");
+        assert!(
+            err.contains("\"EUR\" is not a currency of the contract"),
+            "{err}"
+        );
+        assert!(
+            err.contains("the grant's currency USD is 1 by definition"),
+            "{err}"
+        );
         let bad = good.replacen("currency = \"USD\"", "currency = \"EUR\"", 1);
         assert!(problems(&bad).contains("currency must be one of USD, CHF, XOF"));
         // Unknown keys are problems too.
         let bad = good.replacen("total = ", "totl = 1\ntotal = ", 1);
-        assert!(problems(&bad).contains("unknown field"), "{}", problems(&bad));
+        assert!(
+            problems(&bad).contains("unknown field"),
+            "{}",
+            problems(&bad)
+        );
     }
 }

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{DefinitionError, DefinitionErrors};
 use super::results::{self, Framework};
+use super::{DefinitionError, DefinitionErrors};
 use super::{MeasureInfo, dimension};
 use crate::access::Role;
 use crate::reference::Label;
@@ -208,7 +208,9 @@ pub fn axes_of(dashboards: &[Dashboard], dir: &Path) -> BTreeMap<String, crate::
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
             let dashboard = path.extension().is_some_and(|e| e == "toml")
-                && !path.file_name().is_some_and(|n| n.as_encoded_bytes().starts_with(b"_"));
+                && !path
+                    .file_name()
+                    .is_some_and(|n| n.as_encoded_bytes().starts_with(b"_"));
             if let Some(d) = dashboard
                 .then(|| std::fs::read_to_string(&path).ok())
                 .flatten()
@@ -347,7 +349,10 @@ pub fn validate(
                     None => fail(
                         at,
                         "kind",
-                        format!("a results panel shows {}: none was read beside the dashboard", results::FILE),
+                        format!(
+                            "a results panel shows {}: none was read beside the dashboard",
+                            results::FILE
+                        ),
                     ),
                     Some(f) => {
                         let axes: Vec<&str> = f.axes.keys().map(String::as_str).collect();
@@ -357,7 +362,11 @@ pub fn validate(
                     }
                 }
                 if d.filters.iter().any(|f| *f != Filter::Period) {
-                    fail(at, "filters", "a results dashboard offers the period filter only".into());
+                    fail(
+                        at,
+                        "filters",
+                        "a results dashboard offers the period filter only".into(),
+                    );
                 }
                 continue;
             }
@@ -454,7 +463,9 @@ pub fn validate(
     }
     // One framework shown by several dashboards is reported once.
     for e in framework_errors {
-        if !errors.iter().any(|o: &DefinitionError| o.line == e.line && o.message == e.message && o.file == e.file) {
+        if !errors.iter().any(|o: &DefinitionError| {
+            o.line == e.line && o.message == e.message && o.file == e.file
+        }) {
             errors.push(e);
         }
     }

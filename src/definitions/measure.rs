@@ -94,7 +94,6 @@ pub struct MonthRange {
     pub to: Option<crate::domain::Month>,
 }
 
-
 /// A measure, parsed and checked.
 #[derive(Debug, Clone)]
 pub struct Measure {
@@ -171,7 +170,6 @@ impl MeasureInfo {
             .map(Vec::as_slice)
     }
 }
-
 
 /// Reads every `*.sql` file of a folder, in name order.
 pub fn load_dir(dir: &Path) -> Result<Vec<Measure>, DefinitionErrors> {
@@ -403,11 +401,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Measure, DefinitionErrors> {
     let range = match (parsed.range, parsed.statistic) {
         (Some([lo, hi]), Statistic::Mean) if lo < hi => Some((lo, hi)),
         (Some(_), Statistic::Mean) => {
-            errors.push(fail(line_of("range"), "range = [low, high] with low < high".into()));
+            errors.push(fail(
+                line_of("range"),
+                "range = [low, high] with low < high".into(),
+            ));
             None
         }
         (Some(_), _) => {
-            errors.push(fail(line_of("range"), "only a mean declares a range".into()));
+            errors.push(fail(
+                line_of("range"),
+                "only a mean declares a range".into(),
+            ));
             None
         }
         (None, _) => None,

@@ -57,10 +57,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let none = Programme::load(dir.path()).unwrap();
         assert!(none.tagline.is_none() && none.lead.is_none());
-        std::fs::write(dir.path().join(FILE), "lead = { fr = \"a\", en = \"b\" }\ncolour = 1\n").unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            "lead = { fr = \"a\", en = \"b\" }\ncolour = 1\n",
+        )
+        .unwrap();
         let err = Programme::load(dir.path()).unwrap_err();
         assert_eq!(err.line, 2, "{err}");
-        let shipped = Programme::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboards").as_path()).unwrap();
+        let shipped = Programme::load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("dashboards")
+                .as_path(),
+        )
+        .unwrap();
         assert!(shipped.lead.unwrap().fr.contains("5 000"));
     }
 }

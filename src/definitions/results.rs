@@ -172,7 +172,10 @@ pub struct ResultIndicator {
 impl ResultIndicator {
     /// Filters as (dimension, value) pairs.
     pub fn fixed(&self) -> Vec<(String, String)> {
-        self.filters.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.filters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     pub fn end_target(&self) -> Option<f64> {
@@ -215,14 +218,23 @@ impl Quarter {
     }
 
     pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().expect("a quarter's last day")
+        self.next()
+            .first_day()
+            .pred_opt()
+            .expect("a quarter's last day")
     }
 
     pub fn next(self) -> Quarter {
         if self.q == 4 {
-            Quarter { year: self.year + 1, q: 1 }
+            Quarter {
+                year: self.year + 1,
+                q: 1,
+            }
         } else {
-            Quarter { year: self.year, q: self.q + 1 }
+            Quarter {
+                year: self.year,
+                q: self.q + 1,
+            }
         }
     }
 }
@@ -277,7 +289,9 @@ impl Framework {
     pub fn parse(path: &Path, text: &str) -> Result<Framework, DefinitionError> {
         let mut f: Framework = toml::from_str(text).map_err(|e| DefinitionError {
             file: path.into(),
-            line: e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1),
+            line: e
+                .span()
+                .map_or(1, |s| text[..s.start].matches('\n').count() + 1),
             message: e.message().to_string(),
         })?;
         f.file = path.into();
@@ -299,12 +313,21 @@ impl Framework {
     }
 
     /// Checks the framework against the measures and the PONAM axes (codes).
-    pub fn validate(&self, measures: &[MeasureInfo], axes: &[&str]) -> Result<(), DefinitionErrors> {
+    pub fn validate(
+        &self,
+        measures: &[MeasureInfo],
+        axes: &[&str],
+    ) -> Result<(), DefinitionErrors> {
         let text = std::fs::read_to_string(&self.file).unwrap_or_default();
         self.validate_text(&text, measures, axes)
     }
 
-    fn validate_text(&self, text: &str, measures: &[MeasureInfo], axes: &[&str]) -> Result<(), DefinitionErrors> {
+    fn validate_text(
+        &self,
+        text: &str,
+        measures: &[MeasureInfo],
+        axes: &[&str],
+    ) -> Result<(), DefinitionErrors> {
         let mut errors = Vec::new();
         let mut fail = |anchor: &str, needle: &str, message: String| {
             errors.push(DefinitionError {
@@ -315,7 +338,14 @@ impl Framework {
         };
         let p = &self.project;
         if p.end < p.start {
-            fail("", "end", format!("the project ends ({}) before it starts ({})", p.end, p.start));
+            fail(
+                "",
+                "end",
+                format!(
+                    "the project ends ({}) before it starts ({})",
+                    p.end, p.start
+                ),
+            );
         }
         let rule = self.status;
         if !(rule.on_track_from > 0.0 && rule.on_track_from <= rule.achieved_from) {
@@ -336,7 +366,11 @@ impl Framework {
         }
         for (i, id) in ids.iter().enumerate() {
             if !is_id(id) {
-                fail(id, "id", format!("id {id:?} must be letters, digits, '.' and '-'"));
+                fail(
+                    id,
+                    "id",
+                    format!("id {id:?} must be letters, digits, '.' and '-'"),
+                );
             }
             if ids[..i].contains(id) && !ids[i + 1..].contains(id) {
                 fail(id, "id", format!("id {id} is used twice"));
@@ -363,7 +397,11 @@ impl Framework {
                     continue;
                 }
                 match Quarter::parse(key) {
-                    None => fail(at, key, format!("{key:?} is not a quarter (YYYY-Qn) or \"end\"")),
+                    None => fail(
+                        at,
+                        key,
+                        format!("{key:?} is not a quarter (YYYY-Qn) or \"end\""),
+                    ),
                     Some(q) if p.days_in(q) == 0 => fail(
                         at,
                         key,
@@ -373,14 +411,30 @@ impl Framework {
                 }
             }
             if ind.values.contains_key(END) {
-                fail(at, "values", "a survey value belongs to a quarter, not to \"end\"".into());
+                fail(
+                    at,
+                    "values",
+                    "a survey value belongs to a quarter, not to \"end\"".into(),
+                );
             }
             match (&ind.measure, ind.source) {
-                (Some(_), Some(_)) => fail(at, "source", "an indicator has a measure or source = \"manual\", not both".into()),
-                (None, None) => fail(at, "id", format!("indicator {at} needs a measure or source = \"manual\"")),
+                (Some(_), Some(_)) => fail(
+                    at,
+                    "source",
+                    "an indicator has a measure or source = \"manual\", not both".into(),
+                ),
+                (None, None) => fail(
+                    at,
+                    "id",
+                    format!("indicator {at} needs a measure or source = \"manual\""),
+                ),
                 (None, Some(Source::Manual)) => {
                     if !ind.filters.is_empty() {
-                        fail(at, "filters", "a manual indicator has no measure to filter".into());
+                        fail(
+                            at,
+                            "filters",
+                            "a manual indicator has no measure to filter".into(),
+                        );
                     }
                     if !ind.disaggregations.is_empty() {
                         fail(
@@ -410,13 +464,24 @@ impl Framework {
                         fail(
                             at,
                             "measure",
-                            format!("measure {} does not publish the breakdown [{}]", m.id, dims.join(", ")),
+                            format!(
+                                "measure {} does not publish the breakdown [{}]",
+                                m.id,
+                                dims.join(", ")
+                            ),
                         );
                     }
                     dims.pop();
                     for dis in &ind.disaggregations {
                         if !m.dimensions.iter().any(|x| x == dis) {
-                            fail(at, "disaggregations", format!("measure {} has no dimension {dis} to disaggregate by", m.id));
+                            fail(
+                                at,
+                                "disaggregations",
+                                format!(
+                                    "measure {} has no dimension {dis} to disaggregate by",
+                                    m.id
+                                ),
+                            );
                             continue;
                         }
                         let mut by = dims.clone();
@@ -439,13 +504,19 @@ impl Framework {
                 }
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(DefinitionErrors(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DefinitionErrors(errors))
+        }
     }
 }
 
 /// Letters, digits, `.`, `-` and `_` (ids such as `op1.2`).
 fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// The line of the first line mentioning `needle` after the line declaring the id
@@ -475,7 +546,10 @@ mod tests {
     use crate::definitions::{Sensitivity, Statistic};
 
     fn measure(id: &str, dims: &[&str], breakdowns: &[&[&str]]) -> MeasureInfo {
-        let label = Label { fr: id.into(), en: id.into() };
+        let label = Label {
+            fr: id.into(),
+            en: id.into(),
+        };
         MeasureInfo {
             id: id.into(),
             title: label.clone(),
@@ -484,14 +558,31 @@ mod tests {
             sensitivity: Sensitivity::Person,
             statistic: Statistic::Persons,
             dimensions: dims.iter().map(|d| d.to_string()).collect(),
-            breakdowns: breakdowns.iter().map(|b| b.iter().map(|d| d.to_string()).collect()).collect(),
+            breakdowns: breakdowns
+                .iter()
+                .map(|b| b.iter().map(|d| d.to_string()).collect())
+                .collect(),
         }
     }
 
     fn measures() -> Vec<MeasureInfo> {
         vec![
-            measure("beneficiaries", &["region", "quarter", "activity"], &[&[], &["quarter"], &["region"], &["quarter", "region"], &["quarter", "activity"]]),
-            measure("beneficiaries_cumulative", &["through_month"], &[&[], &["through_month"]]),
+            measure(
+                "beneficiaries",
+                &["region", "quarter", "activity"],
+                &[
+                    &[],
+                    &["quarter"],
+                    &["region"],
+                    &["quarter", "region"],
+                    &["quarter", "activity"],
+                ],
+            ),
+            measure(
+                "beneficiaries_cumulative",
+                &["through_month"],
+                &[&[], &["through_month"]],
+            ),
         ]
     }
 
@@ -550,9 +641,18 @@ disaggregations = ["region"]
 "#;
 
     fn check(text: &str) -> Result<Framework, Vec<(usize, String)>> {
-        let f = Framework::parse(Path::new("_results.toml"), text).map_err(|e| vec![(e.line, e.message)])?;
-        f.validate_text(text, &measures(), &["protection", "reinsertion", "knowledge"])
-            .map_err(|e| e.0.into_iter().map(|e| (e.line, e.message)).collect::<Vec<_>>())?;
+        let f = Framework::parse(Path::new("_results.toml"), text)
+            .map_err(|e| vec![(e.line, e.message)])?;
+        f.validate_text(
+            text,
+            &measures(),
+            &["protection", "reinsertion", "knowledge"],
+        )
+        .map_err(|e| {
+            e.0.into_iter()
+                .map(|e| (e.line, e.message))
+                .collect::<Vec<_>>()
+        })?;
         Ok(f)
     }
 
@@ -565,7 +665,10 @@ disaggregations = ["region"]
         let f = check(GOOD).unwrap();
         assert_eq!(f.outcomes[0].outputs[0].indicators.len(), 2);
         assert_eq!(f.indicators().count(), 3);
-        assert_eq!(f.measures().collect::<Vec<_>>(), ["beneficiaries_cumulative", "beneficiaries"]);
+        assert_eq!(
+            f.measures().collect::<Vec<_>>(),
+            ["beneficiaries_cumulative", "beneficiaries"]
+        );
         assert_eq!(f.indicators().next().unwrap().source, Some(Source::Manual));
         assert_eq!(f.project.quarters().len(), 5);
         assert_eq!(f.project.days_in(Quarter::parse("2019-Q1").unwrap()), 5);
@@ -573,7 +676,10 @@ disaggregations = ["region"]
 
     #[test]
     fn an_unknown_measure_is_reported_with_its_line() {
-        let bad = GOOD.replace("measure = \"beneficiaries_cumulative\"", "measure = \"beneficaries\"");
+        let bad = GOOD.replace(
+            "measure = \"beneficiaries_cumulative\"",
+            "measure = \"beneficaries\"",
+        );
         let errors = check(&bad).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].0, line_with(&bad, "\"beneficaries\""));
@@ -583,17 +689,38 @@ disaggregations = ["region"]
     #[test]
     fn filters_and_disaggregations_must_be_published() {
         let bad = GOOD
-            .replace("disaggregations = [\"region\"]", "disaggregations = [\"sex\"]")
-            .replace("measure = \"beneficiaries\"\n", "measure = \"beneficiaries\"\nfilters = { activity = \"theatre\", site = \"x\" }\n");
+            .replace(
+                "disaggregations = [\"region\"]",
+                "disaggregations = [\"sex\"]",
+            )
+            .replace(
+                "measure = \"beneficiaries\"\n",
+                "measure = \"beneficiaries\"\nfilters = { activity = \"theatre\", site = \"x\" }\n",
+            );
         let errors = check(&bad).unwrap_err();
         let text: Vec<&str> = errors.iter().map(|e| e.1.as_str()).collect();
-        assert!(text.iter().any(|e| e.contains("no dimension site")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("does not publish the breakdown")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("no dimension sex to disaggregate")), "{text:?}");
+        assert!(
+            text.iter().any(|e| e.contains("no dimension site")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("does not publish the breakdown")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("no dimension sex to disaggregate")),
+            "{text:?}"
+        );
         let dis = errors.iter().find(|e| e.1.contains("sex")).unwrap();
         assert_eq!(dis.0, line_with(&bad, "disaggregations = [\"sex\"]"));
         // A filter the measure publishes with the quarter is fine.
-        let fine = GOOD.replace("measure = \"beneficiaries\"\n", "measure = \"beneficiaries\"\nfilters = { activity = \"theatre\" }\n")
+        let fine = GOOD
+            .replace(
+                "measure = \"beneficiaries\"\n",
+                "measure = \"beneficiaries\"\nfilters = { activity = \"theatre\" }\n",
+            )
             .replace("disaggregations = [\"region\"]", "disaggregations = []");
         check(&fine).unwrap();
     }
@@ -603,10 +730,17 @@ disaggregations = ["region"]
         let bad = GOOD.replace("\"2019-Q2\" = 1200", "\"2020-Q2\" = 1200");
         let errors = check(&bad).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].1.contains("2020-Q2 is outside the project"), "{errors:?}");
+        assert!(
+            errors[0].1.contains("2020-Q2 is outside the project"),
+            "{errors:?}"
+        );
         assert_eq!(errors[0].0, line_with(&bad, "2020-Q2"));
         let bad = GOOD.replace("\"2019-Q3\" = 41", "\"2018-Q4\" = 41");
-        assert!(check(&bad).unwrap_err()[0].1.contains("outside the project"));
+        assert!(
+            check(&bad).unwrap_err()[0]
+                .1
+                .contains("outside the project")
+        );
         let bad = GOOD.replace("\"2019-Q2\" = 1200", "\"2019-06\" = 1200");
         assert!(check(&bad).unwrap_err()[0].1.contains("not a quarter"));
     }
@@ -615,18 +749,33 @@ disaggregations = ["region"]
     fn duplicate_ids_and_unknown_axes_are_reported() {
         let bad = GOOD.replace("id = \"op1.1.quarter\"", "id = \"op1.1.reached\"");
         let errors = check(&bad).unwrap_err();
-        assert!(errors.iter().any(|e| e.1 == "id op1.1.reached is used twice"), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.1 == "id op1.1.reached is used twice"),
+            "{errors:?}"
+        );
         let bad = GOOD.replacen("ponam_axis = \"reinsertion\"", "ponam_axis = \"return\"", 1);
         let errors = check(&bad).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].1.contains("unknown PONAM axis return"), "{errors:?}");
+        assert!(
+            errors[0].1.contains("unknown PONAM axis return"),
+            "{errors:?}"
+        );
         assert_eq!(errors[0].0, line_with(&bad, "\"return\""));
     }
 
     #[test]
     fn manual_indicators_keep_to_survey_values() {
-        let bad = GOOD.replace("source = \"manual\"", "source = \"manual\"\ndisaggregations = [\"sex\"]");
-        assert!(check(&bad).unwrap_err()[0].1.contains("report them with the survey"));
+        let bad = GOOD.replace(
+            "source = \"manual\"",
+            "source = \"manual\"\ndisaggregations = [\"sex\"]",
+        );
+        assert!(
+            check(&bad).unwrap_err()[0]
+                .1
+                .contains("report them with the survey")
+        );
         let bad = GOOD.replace("source = \"manual\"", "source = \"survey\"");
         let errors = check(&bad).unwrap_err();
         assert_eq!(errors[0].0, line_with(&bad, "\"survey\""), "{errors:?}");
@@ -638,13 +787,18 @@ disaggregations = ["region"]
     fn the_shipped_framework_is_valid() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let f = Framework::load(&dir.join("dashboards")).unwrap();
-        let measures: Vec<MeasureInfo> = crate::definitions::measure::load_dir(&dir.join("queries"))
-            .unwrap()
-            .iter()
-            .map(MeasureInfo::from)
-            .collect();
-        f.validate(&measures, &["protection", "reinsertion", "knowledge"]).unwrap();
+        let measures: Vec<MeasureInfo> =
+            crate::definitions::measure::load_dir(&dir.join("queries"))
+                .unwrap()
+                .iter()
+                .map(MeasureInfo::from)
+                .collect();
+        f.validate(&measures, &["protection", "reinsertion", "knowledge"])
+            .unwrap();
         assert!(f.indicators().any(|i| i.source == Some(Source::Manual)));
-        assert_eq!(f.project.start, NaiveDate::from_ymd_opt(2019, 3, 27).unwrap());
+        assert_eq!(
+            f.project.start,
+            NaiveDate::from_ymd_opt(2019, 3, 27).unwrap()
+        );
     }
 }

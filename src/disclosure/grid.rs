@@ -10,8 +10,8 @@
 
 use duckdb::{Connection, params};
 
-use crate::domain::Month;
 use crate::definitions::Measure;
+use crate::domain::Month;
 use crate::measures;
 use crate::reference::Register;
 

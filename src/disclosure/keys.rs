@@ -113,7 +113,10 @@ mod tests {
             io::ErrorKind::NotFound
         );
         let first = Secret::create(&secret_path(dir.path())).unwrap();
-        assert!(Secret::create(&secret_path(dir.path())).is_err(), "never replaced");
+        assert!(
+            Secret::create(&secret_path(dir.path())).is_err(),
+            "never replaced"
+        );
         let again = Secret::load(dir.path()).unwrap();
         assert_eq!(first.record_key("x"), again.record_key("x"));
         assert_eq!(first.id(), again.id());

@@ -30,8 +30,8 @@ pub mod state;
 
 use duckdb::{Connection, params};
 
-use crate::domain::Month;
 use crate::definitions::{Measure, Sensitivity, Statistic};
+use crate::domain::Month;
 use crate::measures;
 use crate::reference::Register;
 use keys::Secret;

@@ -199,6 +199,11 @@ mod tests {
         let text = "version = \"t\"\nthreshold = 3\nperson_measures = []\n[perturbation]\nmax_deviation = 5\nvariance = 3.0\njs = 4\n[magnitude]\nfactor = 0.1\ndecimals = 0\n";
         assert!(Policy::parse(Path::new("disclosure.toml"), text).is_err());
         let text = "version = \"t\"\nthreshold = 10\nperson_measures = []\n[perturbation]\nmax_deviation = 5\nvariance = 3.0\njs = 4\n[magnitude]\nfactor = 3.0\ndecimals = 0\n";
-        assert_eq!(Policy::parse(Path::new("disclosure.toml"), text).unwrap_err().line, 9);
+        assert_eq!(
+            Policy::parse(Path::new("disclosure.toml"), text)
+                .unwrap_err()
+                .line,
+            9
+        );
     }
 }

@@ -326,14 +326,20 @@ mod tests {
                 let mut previous = at_zero;
                 for v in 1..=params.max_deviation as i32 {
                     if let Some(q) = p(v) {
-                        assert!(q <= previous + 1e-9, "{params:?} n={n}: p({v}) = {q} > {previous}");
+                        assert!(
+                            q <= previous + 1e-9,
+                            "{params:?} n={n}: p({v}) = {q} > {previous}"
+                        );
                         previous = q;
                     }
                 }
                 let mut previous = at_zero;
                 for v in (-(params.max_deviation as i32)..0).rev() {
                     if let Some(q) = p(v) {
-                        assert!(q <= previous + 1e-9, "{params:?} n={n}: p({v}) = {q} > {previous}");
+                        assert!(
+                            q <= previous + 1e-9,
+                            "{params:?} n={n}: p({v}) = {q} > {previous}"
+                        );
                         previous = q;
                     }
                 }
@@ -381,7 +387,10 @@ mod tests {
         }
         // Row 1 (mono binds: P(1→0) = P(1→1)) and row 3, as the package gives them.
         let one = table.row(1);
-        assert!((one.noise[0].1 - 0.38894).abs() < 2e-4 && (one.noise[1].1 - 0.38894).abs() < 2e-4, "{one:?}");
+        assert!(
+            (one.noise[0].1 - 0.38894).abs() < 2e-4 && (one.noise[1].1 - 0.38894).abs() < 2e-4,
+            "{one:?}"
+        );
         let three = table.row(3);
         assert!((three.noise[3].1 - 0.21665).abs() < 2e-3, "{three:?}");
     }

@@ -71,7 +71,9 @@ pub fn prepare(conn: &Connection, current: i64, policy_version: &str) -> duckdb:
         if recorded.is_some() {
             tracing::warn!("the disclosure policy changed: every cell is published afresh once");
         }
-        conn.execute_batch("DELETE FROM sdc_cells; DELETE FROM sdc_members; DELETE FROM sdc_meta;")?;
+        conn.execute_batch(
+            "DELETE FROM sdc_cells; DELETE FROM sdc_members; DELETE FROM sdc_meta;",
+        )?;
         for t in &rows_tables {
             conn.execute_batch(&format!("DROP TABLE {t}"))?;
         }
@@ -201,10 +203,7 @@ pub fn settle(
             m.breakdowns
                 .iter()
                 .map(|b| {
-                    let on: String = b
-                        .iter()
-                        .map(|d| format!(" AND g.{d} = r.{d}"))
-                        .collect();
+                    let on: String = b.iter().map(|d| format!(" AND g.{d} = r.{d}")).collect();
                     format!(
                         "SELECT DISTINCT g.cell, r.mkey FROM {source} r
                          JOIN {grid} g ON g.breakdown = '{bid}'{on}
@@ -229,9 +228,8 @@ pub fn settle(
     // 4. Decide: afresh for new cells and for changed ones that at least T people
     //    entered or left; the value published before for the others.
     let dims: String = m.dimensions.iter().map(|d| format!("f.{d}, ")).collect();
-    let afresh = format!(
-        "(p.cell IS NULL OR (c.cell IS NOT NULL AND coalesce(d.d, 0) >= {threshold}))"
-    );
+    let afresh =
+        format!("(p.cell IS NULL OR (c.cell IS NOT NULL AND coalesce(d.d, 0) >= {threshold}))");
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE decided AS
          SELECT f.cell, f.breakdown, {dims}

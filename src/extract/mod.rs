@@ -16,8 +16,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::domain::{Kind, MonthSpan};
-use report::{Problems, Report, Rule};
 pub use limits::{Limit, Limits};
+use report::{Problems, Report, Rule};
 use source::{Dialect, Fingerprint, SourceError};
 pub use validate::RowBuf;
 

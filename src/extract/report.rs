@@ -142,7 +142,10 @@ impl Rule {
                 "the kind of extract (returns, sessions, campaigns, trainings or finance) is not recognised",
             ),
             Rule::PiiColumn(kind) => match locale {
-                Locale::Fr => format!("d'après son titre, la colonne semble contenir {}", kind.describe(locale)),
+                Locale::Fr => format!(
+                    "d'après son titre, la colonne semble contenir {}",
+                    kind.describe(locale)
+                ),
                 Locale::En => format!("the column looks like it holds {}", kind.describe(locale)),
             },
             Rule::PiiValue(kind) => match locale {
@@ -157,10 +160,7 @@ impl Rule {
                 "la colonne ne fait pas partie du contrat d'extraction",
                 "the column is not part of the contract",
             ),
-            Rule::DuplicateColumn => t(
-                "la colonne apparaît deux fois",
-                "the column appears twice",
-            ),
+            Rule::DuplicateColumn => t("la colonne apparaît deux fois", "the column appears twice"),
             Rule::FieldCount => t(
                 "la ligne n'a pas le même nombre de champs que l'en-tête",
                 "the row has a different number of fields than the header",
@@ -206,7 +206,10 @@ impl Rule {
                 "the cercle is not in the row's region",
             ),
             Rule::UnknownCode(allowed) => match locale {
-                Locale::Fr => format!("ce n'est pas un des codes autorisés : {}", allowed.join(", ")),
+                Locale::Fr => format!(
+                    "ce n'est pas un des codes autorisés : {}",
+                    allowed.join(", ")
+                ),
                 Locale::En => format!("not one of the allowed codes: {}", allowed.join(", ")),
             },
             Rule::InvalidBirthYear => t(
@@ -421,7 +424,10 @@ impl Rule {
             ),
             Rule::Limit(limit, _) => {
                 let first = match limit {
-                    Limit::FileBytes | Limit::Rows | Limit::SheetCells | Limit::XlsxUncompressed => t(
+                    Limit::FileBytes
+                    | Limit::Rows
+                    | Limit::SheetCells
+                    | Limit::XlsxUncompressed => t(
                         "découpez le fichier en fichiers plus petits (par exemple un par trimestre)",
                         "split the file into smaller files (one per quarter, for example)",
                     ),
@@ -622,17 +628,33 @@ impl Report {
         let _ = writeln!(
             out,
             "{}",
-            t("reintegra : rapport sur un fichier d'extraction", "reintegra extract report")
+            t(
+                "reintegra : rapport sur un fichier d'extraction",
+                "reintegra extract report"
+            )
         );
         let _ = writeln!(out, "{} {}", t("fichier :", "file:"), self.file);
         let _ = writeln!(out, "{} {kind}", t("type :", "kind:"));
-        let _ = writeln!(out, "{} {}", t("lignes lues :", "rows read:"), self.rows_read);
+        let _ = writeln!(
+            out,
+            "{} {}",
+            t("lignes lues :", "rows read:"),
+            self.rows_read
+        );
         let _ = writeln!(
             out,
             "{verdict}{}",
-            t(" ; rien n'en a été chargé.", "; nothing from it was loaded.")
+            t(
+                " ; rien n'en a été chargé.",
+                "; nothing from it was loaded."
+            )
         );
-        let _ = writeln!(out, "{} {}\n", t("problèmes :", "problems:"), self.problems.total());
+        let _ = writeln!(
+            out,
+            "{} {}\n",
+            t("problèmes :", "problems:"),
+            self.problems.total()
+        );
         let _ = writeln!(
             out,
             "{}",
@@ -659,7 +681,12 @@ impl Report {
                 rule.id(),
                 rule.explain(locale)
             );
-            let _ = writeln!(out, "  {} {}", t("à faire :", "what to do:"), rule.fix(locale));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                t("à faire :", "what to do:"),
+                rule.fix(locale)
+            );
             if rows.first().is_some_and(|r| r.0 > 0) {
                 let _ = writeln!(
                     out,
@@ -676,9 +703,7 @@ impl Report {
     /// The machine-readable report: each problem group carries its explanation and its
     /// fix in both languages (`message` is the English explanation, as before).
     pub fn to_json(&self) -> serde_json::Value {
-        let both = |text: &dyn Fn(Locale) -> String| {
-            serde_json::json!({ "fr": text(Locale::Fr), "en": text(Locale::En) })
-        };
+        let both = |text: &dyn Fn(Locale) -> String| serde_json::json!({ "fr": text(Locale::Fr), "en": text(Locale::En) });
         let problems: Vec<_> = self
             .problems
             .groups()
@@ -756,13 +781,22 @@ fn limit_measure(limit: Limit, locale: Locale) -> &'static str {
         Limit::FieldsPerRow => t("champs d'une ligne", "fields in a row"),
         Limit::FieldBytes => t("octets d'une cellule", "bytes of one cell"),
         Limit::RecordBytes => t("octets d'une ligne du CSV", "bytes of one CSV record"),
-        Limit::XlsxUncompressed => t("octets du classeur décompressé", "bytes of the workbook uncompressed"),
-        Limit::ZipEntries => t("éléments de l'archive du classeur", "entries of the workbook's archive"),
+        Limit::XlsxUncompressed => t(
+            "octets du classeur décompressé",
+            "bytes of the workbook uncompressed",
+        ),
+        Limit::ZipEntries => t(
+            "éléments de l'archive du classeur",
+            "entries of the workbook's archive",
+        ),
         Limit::ZipRatio => t(
             "taux de compression d'un élément du classeur",
             "compression ratio of an entry of the workbook",
         ),
-        Limit::SheetCells => t("cellules remplies de la feuille", "non-empty cells of the sheet"),
+        Limit::SheetCells => t(
+            "cellules remplies de la feuille",
+            "non-empty cells of the sheet",
+        ),
         Limit::SparseSheet => t(
             "taille de la plage utilisée de la feuille par rapport aux cellules remplies",
             "size of the sheet's used range against the cells it holds",
@@ -956,22 +990,39 @@ mod tests {
                 assert!(!text.trim().is_empty(), "{rule:?}: empty text");
                 assert_eq!(text.trim(), text, "{rule:?}: stray spaces in {text:?}");
             }
-            assert_ne!(explain.0, explain.1, "{rule:?}: the French explanation is the English one");
+            assert_ne!(
+                explain.0, explain.1,
+                "{rule:?}: the French explanation is the English one"
+            );
             assert_ne!(fix.0, fix.1, "{rule:?}: the French fix is the English one");
-            assert_ne!(explain.0, fix.0, "{rule:?}: the fix repeats the explanation");
-            assert_ne!(explain.1, fix.1, "{rule:?}: the fix repeats the explanation");
+            assert_ne!(
+                explain.0, fix.0,
+                "{rule:?}: the fix repeats the explanation"
+            );
+            assert_ne!(
+                explain.1, fix.1,
+                "{rule:?}: the fix repeats the explanation"
+            );
             // Rules read differently (two rules share a text only when they share an id).
             for (locale, text) in [("fr", &explain.0), ("en", &explain.1)] {
                 if let Some(other) = texts.insert((locale, text.clone()), rule.clone()) {
-                    assert_eq!(other.id(), rule.id(), "{other:?} and {rule:?} read the same: {text}");
+                    assert_eq!(
+                        other.id(),
+                        rule.id(),
+                        "{other:?} and {rule:?} read the same: {text}"
+                    );
                 }
             }
         }
         // Each kind of identifying data is named in both languages.
-        let pii: Vec<_> = rules.iter().filter(|r| matches!(r, Rule::PiiValue(_))).collect();
+        let pii: Vec<_> = rules
+            .iter()
+            .filter(|r| matches!(r, Rule::PiiValue(_)))
+            .collect();
         assert_eq!(pii.len(), 7);
         for locale in Locale::ALL {
-            let named: std::collections::BTreeSet<_> = pii.iter().map(|r| r.explain(locale)).collect();
+            let named: std::collections::BTreeSet<_> =
+                pii.iter().map(|r| r.explain(locale)).collect();
             assert_eq!(named.len(), 7, "{locale:?}");
         }
     }
@@ -979,12 +1030,18 @@ mod tests {
     #[test]
     fn explanations_name_the_contract_not_the_data() {
         let rule = Rule::UnknownCode(vec!["VHR", "AVRR"]);
-        assert_eq!(rule.explain(Locale::Fr), "ce n'est pas un des codes autorisés : VHR, AVRR");
+        assert_eq!(
+            rule.explain(Locale::Fr),
+            "ce n'est pas un des codes autorisés : VHR, AVRR"
+        );
         assert!(rule.fix(Locale::Fr).contains("(VHR, AVRR)"));
         assert!(rule.fix(Locale::En).contains("(VHR, AVRR)"));
         let limit = Rule::Limit(Limit::RecordBytes, 65_536);
         for locale in Locale::ALL {
-            assert!(limit.explain(locale).contains("max_record_bytes = 65536"), "{locale:?}");
+            assert!(
+                limit.explain(locale).contains("max_record_bytes = 65536"),
+                "{locale:?}"
+            );
             assert!(limit.fix(locale).contains("ingest.toml"), "{locale:?}");
         }
         assert!(limit.fix(Locale::Fr).contains("guillemet"));
@@ -992,10 +1049,26 @@ mod tests {
             Rule::UnknownSite.explain(Locale::Fr),
             "la colonne `site` contient un site inconnu du registre, ou un site situé hors du cercle de la ligne"
         );
-        assert!(Rule::UnknownSite.fix(Locale::Fr).starts_with("utilisez un code du registre des sites (par ex. ML0105-01)"));
-        assert!(Rule::UnknownSite.fix(Locale::Fr).contains("DATA/reference/sites.csv"));
-        assert!(Rule::PiiValue(PiiKind::Phone).explain(Locale::Fr).contains("numéro de téléphone"));
-        assert!(Rule::PiiColumn(PiiKind::Name).explain(Locale::En).contains("a person's name"));
+        assert!(
+            Rule::UnknownSite
+                .fix(Locale::Fr)
+                .starts_with("utilisez un code du registre des sites (par ex. ML0105-01)")
+        );
+        assert!(
+            Rule::UnknownSite
+                .fix(Locale::Fr)
+                .contains("DATA/reference/sites.csv")
+        );
+        assert!(
+            Rule::PiiValue(PiiKind::Phone)
+                .explain(Locale::Fr)
+                .contains("numéro de téléphone")
+        );
+        assert!(
+            Rule::PiiColumn(PiiKind::Name)
+                .explain(Locale::En)
+                .contains("a person's name")
+        );
     }
 
     fn sample() -> Report {

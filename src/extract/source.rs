@@ -353,7 +353,9 @@ fn decode(field: &[u8], encoding: Encoding) -> Cow<'_, str> {
 fn csv_error(e: &csv::Error) -> SourceError {
     let line = e.position().map_or(0, |p| p.line());
     if let csv::ErrorKind::Io(io) = e.kind()
-        && let Some(long) = io.get_ref().and_then(|inner| inner.downcast_ref::<RecordTooLong>())
+        && let Some(long) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<RecordTooLong>())
     {
         return SourceError::Limit {
             limit: Limit::RecordBytes,
@@ -374,7 +376,8 @@ fn workbook_error(e: impl std::fmt::Display) -> SourceError {
 /// Checks an XLSX archive's declared sizes before anything decompresses it: the
 /// number of entries, their total uncompressed size and each one's ratio.
 fn check_archive(path: &Path, limits: &Limits) -> Result<(), SourceError> {
-    let mut zip = zip::ZipArchive::new(BufReader::new(File::open(path)?)).map_err(workbook_error)?;
+    let mut zip =
+        zip::ZipArchive::new(BufReader::new(File::open(path)?)).map_err(workbook_error)?;
     if zip.len() > limits.max_zip_entries {
         return Err(SourceError::Limit {
             limit: Limit::ZipEntries,
@@ -482,7 +485,9 @@ fn for_each_sheet_row(
     let mut row: Vec<Cow<'_, str>> = Vec::new();
     let mut current: Option<u32> = None;
     let mut cells: u64 = 0;
-    let flush = |r: u32, row: &mut Vec<Cow<'_, str>>, f: &mut dyn FnMut(u32, &[Cow<'_, str>]) -> bool| {
+    let flush = |r: u32,
+                 row: &mut Vec<Cow<'_, str>>,
+                 f: &mut dyn FnMut(u32, &[Cow<'_, str>]) -> bool| {
         let go_on = if row.iter().all(|c| c.trim().is_empty()) || after.is_some_and(|a| r <= a) {
             true
         } else {
@@ -660,7 +665,11 @@ mod tests {
         let mut guard = RecordGuard::new(&text[..], 64 * 1024);
         let mut out = Vec::new();
         let err = guard.read_to_end(&mut out).unwrap_err();
-        let long = err.get_ref().unwrap().downcast_ref::<RecordTooLong>().unwrap();
+        let long = err
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<RecordTooLong>()
+            .unwrap();
         assert_eq!(long.line, 3);
         // Quoted line ends belong to their record; a normal file passes.
         let ok = b"a,b\n\"multi\nline\",2\n";

@@ -14,11 +14,11 @@ use super::contract::{
     self, ColType, ColumnSpec, Need, StoredColumn, find_column, fold_header, stored_columns,
 };
 use super::limits::{Limit, Limits};
+use super::report::{Problems, Rule};
+use crate::definitions::Budget;
+use crate::domain::{AgeBand, Cercle, Code, Country, Kind, Month, MonthSpan, Region, parse_date};
 use crate::pii;
 use crate::reference::Register;
-use super::report::{Problems, Rule};
-use crate::domain::{AgeBand, Cercle, Code, Country, Kind, Month, MonthSpan, Region, parse_date};
-use crate::definitions::Budget;
 
 /// Longest accepted reference or site name, in characters.
 const MAX_TEXT: usize = 80;
@@ -304,14 +304,15 @@ impl Validator {
                 values.push(Value::Invalid);
                 continue;
             }
-            let value = parse_cell(spec, cell, &self.register, &self.budget_lines).unwrap_or_else(|rule| {
-                let rule = match pii::value_kind(cell) {
-                    Some(kind) => Rule::PiiValue(kind),
-                    None => rule,
-                };
-                self.problems.at(row, spec.name, rule);
-                Value::Invalid
-            });
+            let value =
+                parse_cell(spec, cell, &self.register, &self.budget_lines).unwrap_or_else(|rule| {
+                    let rule = match pii::value_kind(cell) {
+                        Some(kind) => Rule::PiiValue(kind),
+                        None => rule,
+                    };
+                    self.problems.at(row, spec.name, rule);
+                    Value::Invalid
+                });
             values.push(value);
         }
         self.check_row(row, &values);
@@ -616,7 +617,9 @@ fn parse_month(cell: &str) -> Option<NaiveDate> {
         return Some(Month::of(d).first_day());
     }
     let month = match cell.split_once('/') {
-        Some((m, y)) if y.len() == 4 && (1..=2).contains(&m.len()) => Month::parse(&format!("{y}-{m}")),
+        Some((m, y)) if y.len() == 4 && (1..=2).contains(&m.len()) => {
+            Month::parse(&format!("{y}-{m}"))
+        }
         Some(_) => None,
         None if cell.len() == 7 => Month::parse(cell),
         None => None,
@@ -874,15 +877,37 @@ mod tests {
             FINANCE,
             &[
                 &["2019-07", " Staff ", "coordination", "12 500,50", "usd"],
-                &["15/08/2019", "training", "Formation des professionnels", "1500", "FCFA"],
+                &[
+                    "15/08/2019",
+                    "training",
+                    "Formation des professionnels",
+                    "1500",
+                    "FCFA",
+                ],
                 &["09/2019", "overheads", "coordination", "0.5", "CHF"],
             ],
         );
-        assert!(v.problems.is_empty(), "{:?}", v.problems.iter().collect::<Vec<_>>());
-        assert_eq!(out[0], ["2019-07-01", "staff", "coordination", "12500.5", "USD"]);
-        assert_eq!(out[1], ["2019-08-01", "training", "training", "1500", "XOF"]);
-        assert_eq!(out[2], ["2019-09-01", "overheads", "coordination", "0.5", "CHF"]);
-        assert_eq!(v.span().map(|s| s.to_string()).as_deref(), Some("2019-07..2019-09"));
+        assert!(
+            v.problems.is_empty(),
+            "{:?}",
+            v.problems.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            out[0],
+            ["2019-07-01", "staff", "coordination", "12500.5", "USD"]
+        );
+        assert_eq!(
+            out[1],
+            ["2019-08-01", "training", "training", "1500", "XOF"]
+        );
+        assert_eq!(
+            out[2],
+            ["2019-09-01", "overheads", "coordination", "0.5", "CHF"]
+        );
+        assert_eq!(
+            v.span().map(|s| s.to_string()).as_deref(),
+            Some("2019-07..2019-09")
+        );
     }
 
     #[test]
@@ -929,7 +954,8 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboards/_budget.toml"),
         )
         .unwrap();
-        let plan = Plan::from_header(&header(FINANCE), Some(Kind::Finance), &Limits::default()).unwrap();
+        let plan =
+            Plan::from_header(&header(FINANCE), Some(Kind::Finance), &Limits::default()).unwrap();
         let mut ctx = crate::extract::Context::new(NaiveDate::from_ymd_opt(2021, 1, 1).unwrap());
         ctx.budget = Some(std::sync::Arc::new(budget));
         let mut v = Validator::new(plan, &ctx);
@@ -943,7 +969,11 @@ mod tests {
         {
             v.row(i as u64 + 2, row, &mut |_| {});
         }
-        let found: Vec<_> = v.problems.iter().map(|p| (p.row.unwrap(), p.rule.id())).collect();
+        let found: Vec<_> = v
+            .problems
+            .iter()
+            .map(|p| (p.row.unwrap(), p.rule.id()))
+            .collect();
         assert_eq!(found, [(3, "no-exchange-rate"), (4, "no-exchange-rate")]);
     }
 
@@ -983,26 +1013,46 @@ mod tests {
         let mut cols = header(RETURNS);
         cols.push("Téléphone".into());
         cols.push("Nom du bénéficiaire".into());
-        let problems = Plan::from_header(&cols, Some(Kind::Returns), &Limits::default()).unwrap_err();
+        let problems =
+            Plan::from_header(&cols, Some(Kind::Returns), &Limits::default()).unwrap_err();
         let rules: Vec<_> = problems
             .iter()
             .map(|p| (p.column.unwrap(), p.rule.id()))
             .collect();
         assert_eq!(
             rules,
-            [("#10".to_string(), "pii-column"), ("#9".to_string(), "pii-column")]
+            [
+                ("#10".to_string(), "pii-column"),
+                ("#9".to_string(), "pii-column")
+            ]
         );
     }
 
     #[test]
     fn a_file_without_a_header_is_named_so_and_its_first_row_never_quoted() {
         let first = header(&[
-            "P-0042", "2019-05-14", "DZA", "ML01", "ML0105", "F", "Awa Traoré", "+223 76 42 63 59",
+            "P-0042",
+            "2019-05-14",
+            "DZA",
+            "ML01",
+            "ML0105",
+            "F",
+            "Awa Traoré",
+            "+223 76 42 63 59",
         ]);
-        let problems = Plan::from_header(&first, Some(Kind::Returns), &Limits::default()).unwrap_err();
+        let problems =
+            Plan::from_header(&first, Some(Kind::Returns), &Limits::default()).unwrap_err();
         let found: Vec<_> = problems.iter().collect();
-        assert!(found.iter().any(|p| p.rule == Rule::NoHeader && p.row == Some(1)));
-        assert!(found.iter().any(|p| p.rule.id() == "pii-value" && p.column.as_deref() == Some("#8")));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.rule == Rule::NoHeader && p.row == Some(1))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.rule.id() == "pii-value" && p.column.as_deref() == Some("#8"))
+        );
         let report = crate::extract::report::Report {
             file: "retours.csv".into(),
             kind: Some(Kind::Returns),
@@ -1022,7 +1072,8 @@ mod tests {
     #[test]
     fn undeclared_and_missing_columns_are_named() {
         let cols = header(&["person_ref", "return_date", "notes"]);
-        let problems = Plan::from_header(&cols, Some(Kind::Returns), &Limits::default()).unwrap_err();
+        let problems =
+            Plan::from_header(&cols, Some(Kind::Returns), &Limits::default()).unwrap_err();
         let named: Vec<_> = problems
             .iter()
             .map(|p| (p.column.unwrap(), p.rule.id()))

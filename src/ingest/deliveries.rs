@@ -41,7 +41,9 @@ pub(super) fn record(
         };
         match read_report(report) {
             Some(r) => Deliveries::keep_report(data, &report_name(load.load_id), &r).map_err(io)?,
-            None => tracing::warn!(file = %file.name, "the quarantine report could not be read back for the deliveries page"),
+            None => {
+                tracing::warn!(file = %file.name, "the quarantine report could not be read back for the deliveries page")
+            }
         }
     }
     let reports = crate::status::deliveries_dir(data).join("reports");
@@ -75,7 +77,11 @@ pub(super) fn record(
             });
         }
     }
-    coverage.sort_by_key(|c| crate::domain::Kind::ALL.iter().position(|k| k.name() == c.kind));
+    coverage.sort_by_key(|c| {
+        crate::domain::Kind::ALL
+            .iter()
+            .position(|k| k.name() == c.kind)
+    });
     let record = Deliveries {
         written_at: Utc::now(),
         stale_after_days,
@@ -169,10 +175,16 @@ fn read_report(text_report: &Path) -> Option<DeliveryReport> {
 
 /// Removes kept reports that no listed delivery names.
 fn prune_reports(dir: &Path, record: &Deliveries) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !record.files.iter().any(|f| f.report.as_deref() == Some(name.as_str())) {
+        if !record
+            .files
+            .iter()
+            .any(|f| f.report.as_deref() == Some(name.as_str()))
+        {
             let _ = std::fs::remove_file(e.path());
         }
     }

@@ -139,13 +139,10 @@ fn read_one(
         }
     };
     let mut progress = Progress::new(&name, bars);
-    let extract = extract::read_fingerprinted(
-        path,
-        fingerprint,
-        context,
-        &mut sink,
-        &mut |done, total| progress.update(done, total),
-    );
+    let extract =
+        extract::read_fingerprinted(path, fingerprint, context, &mut sink, &mut |done, total| {
+            progress.update(done, total)
+        });
     progress.finish();
     journal.unmark(&sha256).map_err(io_err(&journal_path))?;
     if let Some(mut w) = writer.transpose().map_err(io_err(&staged))? {
@@ -272,7 +269,9 @@ pub(super) fn settle_crashed(
         rows_read: 0,
         problems,
     };
-    let report_path = layout.quarantine(path, &report, lang).map_err(io_err(path))?;
+    let report_path = layout
+        .quarantine(path, &report, lang)
+        .map_err(io_err(path))?;
     store.record_unloaded(
         &name,
         &fingerprint.sha256,

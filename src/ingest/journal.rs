@@ -95,7 +95,13 @@ mod tests {
         j.unmark("bbb").unwrap();
         drop(j); // the run dies here
         let (j, left) = Journal::open(dir.path()).unwrap();
-        assert_eq!(left, vec![Mark { sha256: "aaa".into(), name: "retours.csv".into() }]);
+        assert_eq!(
+            left,
+            vec![Mark {
+                sha256: "aaa".into(),
+                name: "retours.csv".into()
+            }]
+        );
         j.clear().unwrap();
         assert!(Journal::open(dir.path()).unwrap().1.is_empty());
     }

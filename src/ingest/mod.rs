@@ -15,9 +15,9 @@
 //! stays published; what was accepted is published. Logs name files, rows and columns,
 //! never cell values.
 
+mod deliveries;
 mod files;
 mod journal;
-mod deliveries;
 mod layout;
 mod progress;
 mod publish;
@@ -28,10 +28,10 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 
+use crate::definitions::{self, DefinitionErrors, Measure};
 use crate::disclosure::{Disclosure, DisclosureError, Policy, keys::Secret};
 use crate::domain::{Kind, MonthSpan};
 pub use crate::extract::Limits;
-use crate::definitions::{self, DefinitionErrors, Measure};
 use crate::locale::Locale;
 use crate::measures;
 use crate::snapshot::{self, Published, SnapshotError, SnapshotId};
@@ -119,11 +119,12 @@ fn default_store_memory() -> String {
 impl Config {
     /// Reads a settings file; problems name the file and line.
     pub fn load(path: &Path) -> Result<Config, crate::definitions::DefinitionError> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::definitions::DefinitionError {
-            file: path.into(),
-            line: 0,
-            message: format!("cannot read: {e}"),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| crate::definitions::DefinitionError {
+                file: path.into(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            })?;
         toml::from_str(&text).map_err(|e| crate::definitions::DefinitionError {
             file: path.into(),
             line: e
@@ -146,8 +147,13 @@ impl Options {
             .parent()
             .unwrap_or(Path::new("."))
             .join("disclosure.toml");
-        let dashboards = Some(queries.parent().unwrap_or(Path::new(".")).join("dashboards"))
-            .filter(|d| d.is_dir());
+        let dashboards = Some(
+            queries
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("dashboards"),
+        )
+        .filter(|d| d.is_dir());
         let budget = dashboards
             .as_ref()
             .map(|d| d.join(definitions::budget::FILE))
@@ -307,7 +313,12 @@ pub fn run(options: &Options) -> Result<RunSummary, IngestError> {
     let status = match &result {
         Ok(summary) => crate::status::Status {
             finished_at: now,
-            outcome: if summary.rejected() > 0 { "quarantined" } else { "ok" }.into(),
+            outcome: if summary.rejected() > 0 {
+                "quarantined"
+            } else {
+                "ok"
+            }
+            .into(),
             files: summary.files.len(),
             quarantined: summary.rejected(),
             published: summary.published.as_ref().map(|id| id.to_string()),
@@ -345,7 +356,8 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
         );
     }
     layout.clear_staging().map_err(io_err(&layout.staging()))?;
-    let (journal, crashed) = journal::Journal::open(&layout.private()).map_err(io_err(&layout.private()))?;
+    let (journal, crashed) =
+        journal::Journal::open(&layout.private()).map_err(io_err(&layout.private()))?;
 
     let measures = definitions::measure::load_dir(&options.queries)?;
     let dashboards = match &options.dashboards {
@@ -354,11 +366,14 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
             // could fit stop the run with the delivery left in the inbox.
             let dashboards = definitions::dashboard::load_dir(dir)?;
             let infos: Vec<definitions::MeasureInfo> = measures.iter().map(Into::into).collect();
-            definitions::dashboard::validate(&dashboards, &infos).map_err(IngestError::Unservable)?;
+            definitions::dashboard::validate(&dashboards, &infos)
+                .map_err(IngestError::Unservable)?;
             Some(dashboards)
         }
         None => {
-            tracing::warn!("no dashboards folder given: the new snapshot is not checked against what the servers serve");
+            tracing::warn!(
+                "no dashboards folder given: the new snapshot is not checked against what the servers serve"
+            );
             None
         }
     };
@@ -400,7 +415,13 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
     journal.clear().map_err(io_err(&layout.private()))?;
     purge_quarantine(&store, &layout, options.purge_quarantine_after)?;
     // The deliveries page learns of every file, whatever happens next.
-    if let Err(e) = deliveries::record(&store, &options.data, run_started, &files, options.stale_after_days) {
+    if let Err(e) = deliveries::record(
+        &store,
+        &options.data,
+        run_started,
+        &files,
+        options.stale_after_days,
+    ) {
         tracing::error!(error = %e, "cannot write DATA/deliveries/; the deliveries page shows the previous run");
     }
     let accepted = files
@@ -422,8 +443,7 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
                     .ok()
                     .and_then(|conn| snapshot::read_meta(&conn, key))
             };
-            let published_load: Option<i64> =
-                meta("last_load_id").and_then(|v| v.parse().ok());
+            let published_load: Option<i64> = meta("last_load_id").and_then(|v| v.parse().ok());
             let pending = last_load.is_some_and(|l| published_load.is_none_or(|p| l > p));
             (
                 meta("definitions").as_deref() != Some(definitions.as_str()),
@@ -453,7 +473,9 @@ fn run_once(options: &Options) -> Result<RunSummary, IngestError> {
         });
         let key_changed = previous_key.as_ref().is_some_and(|p| *p != key_id);
         if key_changed {
-            tracing::warn!("the record-key secret changed since the last snapshot: every person figure is perturbed anew, once");
+            tracing::warn!(
+                "the record-key secret changed since the last snapshot: every person figure is perturbed anew, once"
+            );
         }
         let disclosure =
             Disclosure::new(policy, secret).map_err(|e| crate::definitions::DefinitionError {
@@ -521,9 +543,9 @@ fn secret(
 pub fn disclosure_report(data: &Path) -> Result<crate::disclosure::report::Report, IngestError> {
     let layout = Layout::new(data);
     let published = Published::new(layout.published());
-    let id = published
-        .current()?
-        .ok_or_else(|| io_err(&layout.published())(std::io::Error::other("nothing is published yet")))?;
+    let id = published.current()?.ok_or_else(|| {
+        io_err(&layout.published())(std::io::Error::other("nothing is published yet"))
+    })?;
     crate::disclosure::report::load(&layout.private(), id.as_str()).map_err(|e| {
         io_err(&crate::disclosure::report::reports_dir(&layout.private()))(std::io::Error::other(format!(
             "no disclosure report for snapshot {id} ({e}); the next ingest that publishes writes one"
@@ -567,7 +589,13 @@ fn take_delivery(
     let mut positions = Vec::new();
     for (path, fingerprint) in files::fingerprint_all(delivered)? {
         if crashed.iter().any(|m| m.sha256 == fingerprint.sha256) {
-            results.push(Some(files::settle_crashed(store, layout, &path, &fingerprint, options.lang)?));
+            results.push(Some(files::settle_crashed(
+                store,
+                layout,
+                &path,
+                &fingerprint,
+                options.lang,
+            )?));
             continue;
         }
         match store.accepted_load(&fingerprint.sha256)? {
@@ -672,5 +700,3 @@ fn check_definitions(store: &PrivateStore, measures: &[Measure]) -> Result<(), D
         Err(DefinitionErrors(errors))
     }
 }
-
-

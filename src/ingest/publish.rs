@@ -9,8 +9,8 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::IngestError;
-use crate::disclosure::{self, Disclosure, DisclosureError, report, state};
 use crate::definitions::Measure;
+use crate::disclosure::{self, Disclosure, DisclosureError, report, state};
 use crate::reference::Register;
 use crate::snapshot::{self, Metadata, Published, PublishedMeasure, SnapshotId};
 use crate::store::{Outcome as LoadOutcome, PrivateStore};

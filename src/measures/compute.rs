@@ -78,10 +78,7 @@ pub fn check_query(conn: &Connection, m: &Measure) -> Result<(), DefinitionError
     // published unprotected.
     if m.sensitivity == super::Sensitivity::Aggregate {
         let read = tables_read(conn, m).map_err(|e| located(m, &e))?;
-        if let Some(t) = read
-            .iter()
-            .find(|t| PERSON_TABLES.contains(&t.as_str()))
-        {
+        if let Some(t) = read.iter().find(|t| PERSON_TABLES.contains(&t.as_str())) {
             return Err(at(format!(
                 "an aggregate (non-person) measure may not read the {t} table: its figures would be published unprotected; declare sensitivity = \"person\""
             )));
@@ -202,7 +199,10 @@ fn breakdown_sql(m: &Measure, b: &[String], source: &str, keyed: bool) -> String
     let id = Measure::breakdown_id(b);
     let (from, value, n, ksum, msum, vmax) = match (m.statistic, keyed) {
         (Statistic::Persons, true) => (
-            format!("({}) c", distinct("rkey", "count(*) AS n, sum(CAST(rkey AS HUGEINT)) AS ksum")),
+            format!(
+                "({}) c",
+                distinct("rkey", "count(*) AS n, sum(CAST(rkey AS HUGEINT)) AS ksum")
+            ),
             "CAST(c.n AS DOUBLE)",
             "c.n",
             "c.ksum",
@@ -252,7 +252,9 @@ fn breakdown_sql(m: &Measure, b: &[String], source: &str, keyed: bool) -> String
         (Statistic::Mean, false) => (
             format!(
                 "(SELECT {} FROM {source} {group_by}) c",
-                lead("CAST(avg(value) AS DOUBLE) AS value, count(DISTINCT person_ref) AS n, max(value) AS vmax")
+                lead(
+                    "CAST(avg(value) AS DOUBLE) AS value, count(DISTINCT person_ref) AS n, max(value) AS vmax"
+                )
             ),
             "c.value",
             "c.n",

@@ -34,7 +34,15 @@ pub const MAX_FILES: usize = 100_000;
 /// The most bytes a manifest may take.
 pub(super) const MAX_MANIFEST_BYTES: u64 = 32 << 20;
 /// The folders of a data folder an archive may hold.
-pub(super) const AREAS: [&str; 7] = ["private", "access", "published", "status", "deliveries", "reference", "notes"];
+pub(super) const AREAS: [&str; 7] = [
+    "private",
+    "access",
+    "published",
+    "status",
+    "deliveries",
+    "reference",
+    "notes",
+];
 
 /// The first entry of an archive.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -358,15 +358,23 @@ fn check_shared(report: &mut Report, data: &Path, area: &str) {
     let meta = match fs::symlink_metadata(&dir) {
         Ok(meta) if meta.is_dir() => meta,
         Ok(_) => {
-            report.fail(format!("{area}/ is not a folder"), format!("move {d} aside and run the nightly job"));
+            report.fail(
+                format!("{area}/ is not a folder"),
+                format!("move {d} aside and run the nightly job"),
+            );
             return;
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            report.ok(format!("{area}/ is not made yet (the next ingest makes it)"));
+            report.ok(format!(
+                "{area}/ is not made yet (the next ingest makes it)"
+            ));
             return;
         }
         Err(e) => {
-            report.fail(format!("{area}/ cannot be read ({e})"), "run doctor as the job's user or as root");
+            report.fail(
+                format!("{area}/ cannot be read ({e})"),
+                "run doctor as the job's user or as root",
+            );
             return;
         }
     };
@@ -387,12 +395,18 @@ fn check_shared(report: &mut Report, data: &Path, area: &str) {
         report.fail(
             format!(
                 "{area}/ is {m:04o}{}: the servers' group must read it, nobody else",
-                if bad_files > 0 { format!(" and {bad_files} file(s) in it are not 0640") } else { String::new() }
+                if bad_files > 0 {
+                    format!(" and {bad_files} file(s) in it are not 0640")
+                } else {
+                    String::new()
+                }
             ),
             format!("chmod -R u=rwX,g=rX,o= {d}"),
         );
     } else {
-        report.ok(format!("{area}/ is {m:04o}, readable by the servers' group"));
+        report.ok(format!(
+            "{area}/ is {m:04o}, readable by the servers' group"
+        ));
     }
 }
 

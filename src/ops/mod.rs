@@ -50,8 +50,8 @@ use std::path::{Path, PathBuf};
 
 pub use archive::{MAX_FILES, Manifest, ManifestFile};
 pub use backup::{BackupSummary, LastBackup, backup, last_backup};
-pub use restore::{RestoreSummary, restore};
 pub use doctor::{DoctorOptions, Finding, Report, doctor};
+pub use restore::{RestoreSummary, restore};
 
 /// What can stop a backup or a restore. Each message names the file or folder, says
 /// what is wrong and what to do; none quotes the content of a file.

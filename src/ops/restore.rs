@@ -21,9 +21,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::archive::{
-    AREAS, Bounded, FORMAT, HashingReader, MANIFEST_NAME, MAX_FILES, MAX_MANIFEST_BYTES,
-    Manifest, ManifestFile, WorkDir, area_modes, available_bytes, create_new_private,
-    create_private_dirs, folder_of, move_file, set_mode, sync_dir, unsafe_path,
+    AREAS, Bounded, FORMAT, HashingReader, MANIFEST_NAME, MAX_FILES, MAX_MANIFEST_BYTES, Manifest,
+    ManifestFile, WorkDir, area_modes, available_bytes, create_new_private, create_private_dirs,
+    folder_of, move_file, set_mode, sync_dir, unsafe_path,
 };
 use super::backup::{LastBackup, Source, walk, write_last_backup};
 use super::{OpsError, human_bytes, io_err, shell};
@@ -571,9 +571,9 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::ops::archive::test_support::*;
     use crate::ops::archive::{mode_of, regular_header};
     use crate::ops::backup::{backup, last_backup};
-    use crate::ops::archive::test_support::*;
 
     #[test]
     fn restore_round_trips_every_byte_and_sets_the_modes() {

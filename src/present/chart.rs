@@ -85,7 +85,9 @@ pub fn panel_svg(
         .measure
         .as_deref()
         .and_then(|m| snapshot.measure(m))
-        .map_or(String::new(), |m| l.pick(&m.unit.fr, &m.unit.en).to_string());
+        .map_or(String::new(), |m| {
+            l.pick(&m.unit.fr, &m.unit.en).to_string()
+        });
     if p.kind == PanelKind::Map && map::available() {
         let regions: Vec<RegionValue> = figures
             .categories

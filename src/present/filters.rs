@@ -51,7 +51,9 @@ impl Period {
             }
             7 if b[4] == b'-' && digits(&b[5..]) => {
                 let month: u8 = code[5..].parse().ok()?;
-                (1..=12).contains(&month).then_some(Period::Month(year, month))
+                (1..=12)
+                    .contains(&month)
+                    .then_some(Period::Month(year, month))
             }
             _ => None,
         }
@@ -228,9 +230,17 @@ impl Options {
         };
         if let Some(framework) = &dashboard.results {
             // The results framework is read by quarter, over the project's quarters.
-            let project: Vec<String> = framework.project.quarters().iter().map(|q| q.code()).collect();
+            let project: Vec<String> = framework
+                .project
+                .quarters()
+                .iter()
+                .map(|q| q.code())
+                .collect();
             return Options {
-                quarters: of_level(QUARTER).into_iter().filter(|q: &String| project.contains(q)).collect::<Vec<String>>(),
+                quarters: of_level(QUARTER)
+                    .into_iter()
+                    .filter(|q: &String| project.contains(q))
+                    .collect::<Vec<String>>(),
                 ..Options::default()
             };
         }
@@ -372,7 +382,8 @@ pub fn parse(
     if filters.compare.is_some() && filters.period.is_none() {
         return Err(BadParameter {
             name: "compare".into(),
-            allowed: "a comparison together with a period (choose a year, a quarter or a month)".into(),
+            allowed: "a comparison together with a period (choose a year, a quarter or a month)"
+                .into(),
         });
     }
     Ok(filters)
@@ -546,9 +557,16 @@ pub fn reachable_breakdowns(
         }
         out
     }
-    let periods = [Period::Year(2019), Period::Quarter(2019, 1), Period::Month(2019, 1)];
+    let periods = [
+        Period::Year(2019),
+        Period::Quarter(2019, 1),
+        Period::Month(2019, 1),
+    ];
     let periods = choices(dashboard, Filter::Period, &periods);
-    let places: Vec<Place> = ["ML01", "ML0105"].into_iter().filter_map(Place::parse).collect();
+    let places: Vec<Place> = ["ML01", "ML0105"]
+        .into_iter()
+        .filter_map(Place::parse)
+        .collect();
     let places = choices(dashboard, Filter::Place, &places);
     let sexes = choices(dashboard, Filter::Sex, &[Sex::Female]);
     let ages = choices(dashboard, Filter::AgeBand, &[AgeBand::A18_24]);

@@ -3,7 +3,9 @@
 //! contract's code sets, `dimensions.toml`), never from an extract.
 
 use super::i18n::{Locale, format_month_short, format_period};
-use crate::definitions::dimension::{self, CERCLE, COUNTRY_FROM, MONTH, REGION, SITE, THROUGH_MONTH};
+use crate::definitions::dimension::{
+    self, CERCLE, COUNTRY_FROM, MONTH, REGION, SITE, THROUGH_MONTH,
+};
 use crate::reference::{self, ValueSort};
 
 /// The name of a dimension itself.
@@ -42,7 +44,10 @@ pub fn axis_label(dim: &str, code: &str, locale: Locale) -> String {
 
 /// The position of a value in its dimension's own order, where it has one.
 pub fn natural_rank(dim: &str, code: &str) -> Option<usize> {
-    reference::dimension(dim)?.order.iter().position(|c| c == code)
+    reference::dimension(dim)?
+        .order
+        .iter()
+        .position(|c| c == code)
 }
 
 /// Sorts (code, label) pairs of a dimension in natural order: the dimension's own
@@ -74,8 +79,14 @@ mod tests {
         );
         assert_eq!(value_label("month", "2019-03", Locale::Fr), "mars 2019");
         assert_eq!(value_label("unknown", "x", Locale::Fr), "x");
-        assert_eq!(dimension_name("attendance_band", Locale::En), "Sessions attended");
-        assert_eq!(dimension_name("country_from", Locale::Fr), "Pays de provenance");
+        assert_eq!(
+            dimension_name("attendance_band", Locale::En),
+            "Sessions attended"
+        );
+        assert_eq!(
+            dimension_name("country_from", Locale::Fr),
+            "Pays de provenance"
+        );
         assert_eq!(dimension_name("unknown", Locale::Fr), "unknown");
     }
 
@@ -100,13 +111,20 @@ mod tests {
         let measures = crate::definitions::measure::load_dir(&queries).unwrap();
         for m in &measures {
             for d in &m.dimensions {
-                assert!(reference::dimension(d).is_some(), "{}: dimension {d} has no entry in dimensions.toml", m.id);
+                assert!(
+                    reference::dimension(d).is_some(),
+                    "{}: dimension {d} has no entry in dimensions.toml",
+                    m.id
+                );
             }
         }
         for (set, codes) in reference::labels() {
             if let Some(d) = reference::dimension(set).filter(|d| !d.order.is_empty()) {
                 for code in codes.keys() {
-                    assert!(d.order.contains(code), "{set}: {code} is missing from the order in dimensions.toml");
+                    assert!(
+                        d.order.contains(code),
+                        "{set}: {code} is missing from the order in dimensions.toml"
+                    );
                 }
             }
         }

@@ -134,7 +134,9 @@ fn arrange(
     let cells: Vec<_> = snapshot
         .select(&measure.id, &view.breakdown, &equal)
         .filter(|c| match (&view.within, cat_pos) {
-            (Some(period), Some(i)) => Period::parse(&c.dims[i]).is_some_and(|p| period.contains(p)),
+            (Some(period), Some(i)) => {
+                Period::parse(&c.dims[i]).is_some_and(|p| period.contains(p))
+            }
             _ => true,
         })
         .collect();
@@ -144,10 +146,10 @@ fn arrange(
     let cat_codes: BTreeSet<String> = cells.iter().map(|c| code_at(cat_pos, c)).collect();
     let ser_codes: BTreeSet<String> = cells.iter().map(|c| code_at(ser_pos, c)).collect();
     let label = |dim: &Option<String>, code: &str| match dim {
-        Some(d) if d == SITE => snapshot
-            .sites
-            .get(code)
-            .map_or_else(|| code.to_string(), |l| locale.pick(&l.fr, &l.en).to_string()),
+        Some(d) if d == SITE => snapshot.sites.get(code).map_or_else(
+            || code.to_string(),
+            |l| locale.pick(&l.fr, &l.en).to_string(),
+        ),
         Some(d) => labels::value_label(d, code, locale),
         None => locale
             .pick(&measure.title.fr, &measure.title.en)
@@ -247,7 +249,13 @@ pub enum Change {
 
 /// The change of a panel's headline figure under `filters` against the period
 /// `against` (the same filters otherwise).
-pub fn change(snapshot: &Snapshot, panel: &Panel, filters: &Filters, against: Period, locale: Locale) -> Change {
+pub fn change(
+    snapshot: &Snapshot,
+    panel: &Panel,
+    filters: &Filters,
+    against: Period,
+    locale: Locale,
+) -> Change {
     let headline = |f: &Filters| {
         figures(snapshot, panel, f, locale)
             .map(|f| f.headline())

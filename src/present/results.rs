@@ -12,8 +12,8 @@ use super::filters::{Filters, Period};
 use super::i18n::Locale;
 use super::labels;
 use super::panels::Figure;
-use crate::definitions::results::{Framework, Quarter, Reading, ResultIndicator, StatusRule};
 use crate::definitions::dimension::QUARTER;
+use crate::definitions::results::{Framework, Quarter, Reading, ResultIndicator, StatusRule};
 use crate::snapshot::Snapshot;
 
 /// Where an indicator stands against its target.
@@ -40,7 +40,11 @@ impl Status {
                 }
             }
             (Figure::Value(v), Some(_)) => {
-                if v >= 0.0 { Status::Achieved } else { Status::NotComparable }
+                if v >= 0.0 {
+                    Status::Achieved
+                } else {
+                    Status::NotComparable
+                }
             }
             _ => Status::NotComparable,
         }
@@ -101,7 +105,10 @@ pub struct Row {
 /// whose (project) days the snapshot's data covers entirely; the first one when none is.
 pub fn default_quarter(framework: &Framework, data_as_of: Option<NaiveDate>) -> Quarter {
     let quarters = framework.project.quarters();
-    let first = quarters.first().copied().unwrap_or(Quarter::of(framework.project.start));
+    let first = quarters
+        .first()
+        .copied()
+        .unwrap_or(Quarter::of(framework.project.start));
     let Some(as_of) = data_as_of else {
         return first;
     };
@@ -117,7 +124,10 @@ pub fn default_quarter(framework: &Framework, data_as_of: Option<NaiveDate>) -> 
 /// results dashboard offers quarters only), else the default.
 pub fn quarter(framework: &Framework, filters: &Filters, data_as_of: Option<NaiveDate>) -> Quarter {
     match filters.period {
-        Some(Period::Quarter(year, q)) => Quarter { year: year.into(), q: q.into() },
+        Some(Period::Quarter(year, q)) => Quarter {
+            year: year.into(),
+            q: q.into(),
+        },
         _ => default_quarter(framework, data_as_of),
     }
 }
@@ -127,12 +137,18 @@ pub fn quarter(framework: &Framework, filters: &Filters, data_as_of: Option<Naiv
 /// for cumulative ones. A survey indicator has the end target in the last quarter.
 pub fn target(framework: &Framework, ind: &ResultIndicator, q: Quarter) -> Option<Target> {
     if let Some(v) = ind.targets.get(&q.code()) {
-        return Some(Target { value: *v, pro_rata: false });
+        return Some(Target {
+            value: *v,
+            pro_rata: false,
+        });
     }
     let end = ind.end_target()?;
     let p = &framework.project;
     if ind.measure.is_none() {
-        return (framework.project.quarters().last() == Some(&q)).then_some(Target { value: end, pro_rata: false });
+        return (framework.project.quarters().last() == Some(&q)).then_some(Target {
+            value: end,
+            pro_rata: false,
+        });
     }
     let days = match ind.breakdown {
         Reading::Quarter => p.days_in(q),
@@ -163,9 +179,17 @@ fn period_code(framework: &Framework, reading: Reading, q: Quarter) -> String {
 }
 
 /// An indicator's value for a quarter: its published cell, or its survey value.
-pub fn value(snapshot: &Snapshot, framework: &Framework, ind: &ResultIndicator, q: Quarter) -> Figure {
+pub fn value(
+    snapshot: &Snapshot,
+    framework: &Framework,
+    ind: &ResultIndicator,
+    q: Quarter,
+) -> Figure {
     let Some(measure) = &ind.measure else {
-        return ind.values.get(&q.code()).map_or(Figure::Missing, |v| Figure::Value(*v));
+        return ind
+            .values
+            .get(&q.code())
+            .map_or(Figure::Missing, |v| Figure::Value(*v));
     };
     let Some(m) = snapshot.measure(measure) else {
         return Figure::Missing;
@@ -177,7 +201,11 @@ pub fn value(snapshot: &Snapshot, framework: &Framework, ind: &ResultIndicator, 
         return Figure::Missing;
     };
     let code = period_code(framework, ind.breakdown, q);
-    let mut equal: Vec<(&str, &str)> = ind.filters.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut equal: Vec<(&str, &str)> = ind
+        .filters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     equal.push((period, &code));
     figure(snapshot.select(&m.id, breakdown, &equal).next())
 }
@@ -194,13 +222,19 @@ fn disaggregation(
     let m = snapshot.measure(ind.measure.as_deref()?)?;
     let mut dims: Vec<&str> = ind.filters.keys().map(String::as_str).collect();
     dims.push(dim);
-    let mut equal: Vec<(&str, &str)> = ind.filters.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut equal: Vec<(&str, &str)> = ind
+        .filters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let code = q.code();
     let with_quarter = {
         let mut d = dims.clone();
         d.push(QUARTER);
         // Only a quarterly indicator's quarter: a cumulative one is not "of the quarter".
-        (ind.breakdown == Reading::Quarter).then(|| m.breakdown(&d)).flatten()
+        (ind.breakdown == Reading::Quarter)
+            .then(|| m.breakdown(&d))
+            .flatten()
     };
     let (breakdown, of_quarter) = match with_quarter {
         Some(b) => {
@@ -214,10 +248,17 @@ fn disaggregation(
         .select(&m.id, breakdown, &equal)
         .map(|c| {
             let code = c.dims[at].to_string();
-            (code.clone(), labels::value_label(dim, &code, locale), figure(Some(c)))
+            (
+                code.clone(),
+                labels::value_label(dim, &code, locale),
+                figure(Some(c)),
+            )
         })
         .collect();
-    let mut order: Vec<(String, String)> = cells.iter().map(|(c, l, _)| (c.clone(), l.clone())).collect();
+    let mut order: Vec<(String, String)> = cells
+        .iter()
+        .map(|(c, l, _)| (c.clone(), l.clone()))
+        .collect();
     labels::sort_natural(dim, &mut order);
     cells.sort_by_key(|(c, _, _)| order.iter().position(|(o, _)| o == c));
     Some(Disaggregation {
@@ -228,7 +269,13 @@ fn disaggregation(
 }
 
 /// An indicator read for a quarter.
-pub fn row(snapshot: &Snapshot, framework: &Framework, ind: &ResultIndicator, q: Quarter, locale: Locale) -> Row {
+pub fn row(
+    snapshot: &Snapshot,
+    framework: &Framework,
+    ind: &ResultIndicator,
+    q: Quarter,
+    locale: Locale,
+) -> Row {
     let value = value(snapshot, framework, ind, q);
     let target = target(framework, ind, q);
     let trend = framework
@@ -264,19 +311,43 @@ mod tests {
     use super::*;
 
     fn rule() -> StatusRule {
-        StatusRule { on_track_from: 0.9, achieved_from: 1.0 }
+        StatusRule {
+            on_track_from: 0.9,
+            achieved_from: 1.0,
+        }
     }
 
     #[test]
     fn status_follows_the_declared_rule() {
         let r = rule();
-        assert_eq!(Status::of(Figure::Value(5000.0), Some(5000.0), &r), Status::Achieved);
-        assert_eq!(Status::of(Figure::Value(5400.0), Some(5000.0), &r), Status::Achieved);
-        assert_eq!(Status::of(Figure::Value(4500.0), Some(5000.0), &r), Status::OnTrack);
-        assert_eq!(Status::of(Figure::Value(4499.0), Some(5000.0), &r), Status::Behind);
-        assert_eq!(Status::of(Figure::Value(10.0), None, &r), Status::NotComparable);
-        let strict = StatusRule { on_track_from: 0.95, achieved_from: 1.0 };
-        assert_eq!(Status::of(Figure::Value(4600.0), Some(5000.0), &strict), Status::Behind);
+        assert_eq!(
+            Status::of(Figure::Value(5000.0), Some(5000.0), &r),
+            Status::Achieved
+        );
+        assert_eq!(
+            Status::of(Figure::Value(5400.0), Some(5000.0), &r),
+            Status::Achieved
+        );
+        assert_eq!(
+            Status::of(Figure::Value(4500.0), Some(5000.0), &r),
+            Status::OnTrack
+        );
+        assert_eq!(
+            Status::of(Figure::Value(4499.0), Some(5000.0), &r),
+            Status::Behind
+        );
+        assert_eq!(
+            Status::of(Figure::Value(10.0), None, &r),
+            Status::NotComparable
+        );
+        let strict = StatusRule {
+            on_track_from: 0.95,
+            achieved_from: 1.0,
+        };
+        assert_eq!(
+            Status::of(Figure::Value(4600.0), Some(5000.0), &strict),
+            Status::Behind
+        );
     }
 
     #[test]
@@ -284,8 +355,14 @@ mod tests {
         let r = rule();
         // A target of zero would make any number "achieved": a suppressed cell still is not.
         for target in [Some(0.0), Some(10.0), None] {
-            assert_eq!(Status::of(Figure::Suppressed, target, &r), Status::NotComparable);
-            assert_eq!(Status::of(Figure::Missing, target, &r), Status::NotComparable);
+            assert_eq!(
+                Status::of(Figure::Suppressed, target, &r),
+                Status::NotComparable
+            );
+            assert_eq!(
+                Status::of(Figure::Missing, target, &r),
+                Status::NotComparable
+            );
         }
         assert_eq!(Status::NotComparable.text(Locale::Fr), "non comparable");
         assert_eq!(Status::OnTrack.text(Locale::En), "on track");
@@ -303,11 +380,26 @@ mod tests {
         let find = |id: &str| f.indicators().find(|i| i.id == id).unwrap().clone();
         let q = |c: &str| Quarter::parse(c).unwrap();
         let sessions = find("op1.1.sessions");
-        assert_eq!(target(&f, &sessions, q("2019-Q3")), Some(Target { value: 2000.0, pro_rata: false }));
+        assert_eq!(
+            target(&f, &sessions, q("2019-Q3")),
+            Some(Target {
+                value: 2000.0,
+                pro_rata: false
+            })
+        );
         // 2019-Q1 holds 5 of the project's 366 days.
-        assert_eq!(target(&f, &sessions, q("2019-Q1")), Some(Target { value: 123.0, pro_rata: true }));
+        assert_eq!(
+            target(&f, &sessions, q("2019-Q1")),
+            Some(Target {
+                value: 123.0,
+                pro_rata: true
+            })
+        );
         let referrals = find("op1.1.referrals");
-        assert_eq!(target(&f, &referrals, q("2019-Q3")).unwrap().value, (400.0 * 92.0 / 366.0_f64).round());
+        assert_eq!(
+            target(&f, &referrals, q("2019-Q3")).unwrap().value,
+            (400.0 * 92.0 / 366.0_f64).round()
+        );
         let survey = find("oc2.knowledge");
         assert_eq!(target(&f, &survey, q("2019-Q3")), None);
         assert_eq!(target(&f, &survey, q("2020-Q1")).unwrap().value, 50.0);

@@ -45,12 +45,22 @@ pub fn describe_filters(filters: &Filters, locale: Locale) -> String {
         parts.push(labels::value_label(AGE_BAND, a.code(), locale));
     }
     match filters.compare {
-        Some(super::filters::Compare::Previous) => {
-            parts.push(locale.pick("comparé à la période précédente", "compared with the previous period").to_string())
-        }
-        Some(super::filters::Compare::Baseline) => {
-            parts.push(locale.pick("comparé à la première période", "compared with the first period").to_string())
-        }
+        Some(super::filters::Compare::Previous) => parts.push(
+            locale
+                .pick(
+                    "comparé à la période précédente",
+                    "compared with the previous period",
+                )
+                .to_string(),
+        ),
+        Some(super::filters::Compare::Baseline) => parts.push(
+            locale
+                .pick(
+                    "comparé à la première période",
+                    "compared with the first period",
+                )
+                .to_string(),
+        ),
         None => {}
     }
     parts.join(" · ")
@@ -92,7 +102,11 @@ mod tests {
 
 /// A change in words and with its sign, for readers and screen readers alike:
 /// "En hausse de 120 (+8 %) par rapport à T2 2019" / "Up 120 (+8%) on Q2 2019".
-pub fn describe_change(change: &crate::present::panels::Change, decimals: usize, locale: Locale) -> String {
+pub fn describe_change(
+    change: &crate::present::panels::Change,
+    decimals: usize,
+    locale: Locale,
+) -> String {
     use crate::present::i18n::{format_number, format_period};
     use crate::present::panels::Change;
     let pct_sign = if locale == Locale::Fr { "\u{a0}%" } else { "%" };
@@ -100,18 +114,32 @@ pub fn describe_change(change: &crate::present::panels::Change, decimals: usize,
         Change::NotComparable { against } => {
             let period = format_period(&against.code(), locale);
             match locale {
-                Locale::Fr => format!("Non comparable à {period} : l'un des deux chiffres n'est pas publié (moins de 10 personnes, ou non publié pour ces filtres)."),
-                Locale::En => format!("Not comparable with {period}: one of the two figures is not published (fewer than 10 people, or not published for these filters)."),
+                Locale::Fr => format!(
+                    "Non comparable à {period} : l'un des deux chiffres n'est pas publié (moins de 10 personnes, ou non publié pour ces filtres)."
+                ),
+                Locale::En => format!(
+                    "Not comparable with {period}: one of the two figures is not published (fewer than 10 people, or not published for these filters)."
+                ),
             }
         }
-        Change::Delta { against, current, previous } => {
+        Change::Delta {
+            against,
+            current,
+            previous,
+        } => {
             let period = format_period(&against.code(), locale);
             let delta = current - previous;
             let rounded = (delta * 10f64.powi(decimals as i32)).round();
             if rounded == 0.0 {
                 return match locale {
-                    Locale::Fr => format!("Stable par rapport à {period} ({})", format_number(previous, decimals, locale)),
-                    Locale::En => format!("Unchanged on {period} ({})", format_number(previous, decimals, locale)),
+                    Locale::Fr => format!(
+                        "Stable par rapport à {period} ({})",
+                        format_number(previous, decimals, locale)
+                    ),
+                    Locale::En => format!(
+                        "Unchanged on {period} ({})",
+                        format_number(previous, decimals, locale)
+                    ),
                 };
             }
             let amount = format_number(delta.abs(), decimals, locale);
@@ -123,8 +151,12 @@ pub fn describe_change(change: &crate::present::panels::Change, decimals: usize,
             let pct = pct.unwrap_or_default();
             let was = format_number(previous, decimals, locale);
             match (locale, delta > 0.0) {
-                (Locale::Fr, true) => format!("En hausse de {amount}{pct} par rapport à {period} ({was})"),
-                (Locale::Fr, false) => format!("En baisse de {amount}{pct} par rapport à {period} ({was})"),
+                (Locale::Fr, true) => {
+                    format!("En hausse de {amount}{pct} par rapport à {period} ({was})")
+                }
+                (Locale::Fr, false) => {
+                    format!("En baisse de {amount}{pct} par rapport à {period} ({was})")
+                }
                 (Locale::En, true) => format!("Up {amount}{pct} on {period} ({was})"),
                 (Locale::En, false) => format!("Down {amount}{pct} on {period} ({was})"),
             }
@@ -141,17 +173,44 @@ mod change_tests {
     #[test]
     fn changes_are_told_in_words_with_their_sign_and_never_for_unpublished_figures() {
         let q2 = Period::parse("2019-Q2").unwrap();
-        let up = Change::Delta { against: q2, current: 1320.0, previous: 1200.0 };
+        let up = Change::Delta {
+            against: q2,
+            current: 1320.0,
+            previous: 1200.0,
+        };
         let was = crate::present::i18n::format_number(1200.0, 0, Locale::Fr);
-        assert_eq!(describe_change(&up, 0, Locale::Fr), format!("En hausse de 120 (+10\u{a0}%) par rapport à T2 2019 ({was})"));
-        assert_eq!(describe_change(&up, 0, Locale::En), "Up 120 (+10%) on Q2 2019 (1,200)");
-        let down = Change::Delta { against: q2, current: 90.0, previous: 120.0 };
-        assert_eq!(describe_change(&down, 0, Locale::En), "Down 30 (\u{2212}25%) on Q2 2019 (120)");
-        let same = Change::Delta { against: q2, current: 120.0, previous: 120.0 };
-        assert_eq!(describe_change(&same, 0, Locale::En), "Unchanged on Q2 2019 (120)");
+        assert_eq!(
+            describe_change(&up, 0, Locale::Fr),
+            format!("En hausse de 120 (+10\u{a0}%) par rapport à T2 2019 ({was})")
+        );
+        assert_eq!(
+            describe_change(&up, 0, Locale::En),
+            "Up 120 (+10%) on Q2 2019 (1,200)"
+        );
+        let down = Change::Delta {
+            against: q2,
+            current: 90.0,
+            previous: 120.0,
+        };
+        assert_eq!(
+            describe_change(&down, 0, Locale::En),
+            "Down 30 (\u{2212}25%) on Q2 2019 (120)"
+        );
+        let same = Change::Delta {
+            against: q2,
+            current: 120.0,
+            previous: 120.0,
+        };
+        assert_eq!(
+            describe_change(&same, 0, Locale::En),
+            "Unchanged on Q2 2019 (120)"
+        );
         let none = Change::NotComparable { against: q2 };
         let text = describe_change(&none, 0, Locale::En);
         assert!(text.starts_with("Not comparable with Q2 2019:"), "{text}");
-        assert!(!text.contains('+') && !text.contains('\u{2212}'), "no number for a change that cannot be computed");
+        assert!(
+            !text.contains('+') && !text.contains('\u{2212}'),
+            "no number for a change that cannot be computed"
+        );
     }
 }

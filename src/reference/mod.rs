@@ -243,11 +243,18 @@ impl Register {
             site_index: HashMap::new(),
             departure: Vec::new(),
         };
-        let problems = r.add_sites(std::path::Path::new("src/reference/sites.csv"), SITES_CSV)
+        let problems = r
+            .add_sites(std::path::Path::new("src/reference/sites.csv"), SITES_CSV)
             .into_iter()
-            .chain(r.add_departure(std::path::Path::new("src/reference/departure.csv"), DEPARTURE_CSV))
+            .chain(r.add_departure(
+                std::path::Path::new("src/reference/departure.csv"),
+                DEPARTURE_CSV,
+            ))
             .collect::<Vec<_>>();
-        assert!(problems.is_empty(), "the built-in register is valid: {problems:?}");
+        assert!(
+            problems.is_empty(),
+            "the built-in register is valid: {problems:?}"
+        );
         r
     }
 
@@ -276,7 +283,11 @@ impl Register {
                 }),
             }
         }
-        if problems.is_empty() { Ok(r) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(r)
+        } else {
+            Err(problems)
+        }
     }
 
     /// Checks one register file on its own (for `reintegra check`).
@@ -284,8 +295,14 @@ impl Register {
         let mut r = Register::builtin();
         match std::fs::read(path) {
             Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).trim_start_matches('\u{feff}').to_string();
-                if text.lines().next().is_some_and(|h| h.trim().starts_with("alpha3")) {
+                let text = String::from_utf8_lossy(&bytes)
+                    .trim_start_matches('\u{feff}')
+                    .to_string();
+                if text
+                    .lines()
+                    .next()
+                    .is_some_and(|h| h.trim().starts_with("alpha3"))
+                {
                     r.add_departure(path, &text)
                 } else {
                     r.add_sites(path, &text)
@@ -319,7 +336,10 @@ impl Register {
             }
         };
         if header != ["code", "region", "cercle", "name_fr", "name_en"] {
-            fail(1, "the header must be: code,region,cercle,name_fr,name_en".into());
+            fail(
+                1,
+                "the header must be: code,region,cercle,name_fr,name_en".into(),
+            );
             return problems;
         }
         for (i, row) in reader.records().enumerate() {
@@ -329,7 +349,10 @@ impl Register {
                 continue;
             };
             if row.len() != 5 {
-                fail(line, "a site has 5 fields: code,region,cercle,name_fr,name_en".into());
+                fail(
+                    line,
+                    "a site has 5 fields: code,region,cercle,name_fr,name_en".into(),
+                );
                 continue;
             }
             let (code, region, cercle) = (row[0].trim(), row[1].trim(), row[2].trim());
@@ -339,26 +362,38 @@ impl Register {
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
             if !valid_code {
-                fail(line, "column code: 3 to 20 capital letters, digits or -".into());
+                fail(
+                    line,
+                    "column code: 3 to 20 capital letters, digits or -".into(),
+                );
                 continue;
             }
             let Some(c) = places().cercle(cercle) else {
-                fail(line, "column cercle: not a cercle P-code of the 2019 boundaries".into());
+                fail(
+                    line,
+                    "column cercle: not a cercle P-code of the 2019 boundaries".into(),
+                );
                 continue;
             };
             if c.region != region {
-                fail(line, "column region: the cercle is not in this region".into());
+                fail(
+                    line,
+                    "column region: the cercle is not in this region".into(),
+                );
                 continue;
             }
             if names.iter().any(|n| n.is_empty() || n.chars().count() > 80) {
-                fail(line, "columns name_fr and name_en: 1 to 80 characters".into());
+                fail(
+                    line,
+                    "columns name_fr and name_en: 1 to 80 characters".into(),
+                );
                 continue;
             }
-            if names
-                .iter()
-                .any(|n| crate::pii::value_kind(n).is_some())
-            {
-                fail(line, "a site name may not hold a phone number or an e-mail address".into());
+            if names.iter().any(|n| crate::pii::value_kind(n).is_some()) {
+                fail(
+                    line,
+                    "a site name may not hold a phone number or an e-mail address".into(),
+                );
                 continue;
             }
             let keys = [fold(code), fold(names[0]), fold(names[1])];
@@ -478,7 +513,11 @@ mod tests {
         let kinds = labels().get("kind").expect("[kind] in labels.toml");
         assert_eq!(kinds.len(), Kind::ALL.len());
         for kind in Kind::ALL {
-            assert!(kinds.contains_key(kind.name()), "no label for the kind {}", kind.name());
+            assert!(
+                kinds.contains_key(kind.name()),
+                "no label for the kind {}",
+                kind.name()
+            );
         }
     }
 
@@ -500,8 +539,19 @@ mod tests {
     #[test]
     fn sites_are_found_by_code_or_name_and_the_data_owner_adds_more() {
         let r = Register::builtin();
-        for raw in ["ML0105-01", "ml0105-01", "Centre d'écoute de Kita", "centre d ecoute de kita", "Kita listening centre", "  CENTRE D'ÉCOUTE DE KITA "] {
-            assert_eq!(r.site(raw).map(|s| s.code.as_str()), Some("ML0105-01"), "{raw}");
+        for raw in [
+            "ML0105-01",
+            "ml0105-01",
+            "Centre d'écoute de Kita",
+            "centre d ecoute de kita",
+            "Kita listening centre",
+            "  CENTRE D'ÉCOUTE DE KITA ",
+        ] {
+            assert_eq!(
+                r.site(raw).map(|s| s.code.as_str()),
+                Some("ML0105-01"),
+                "{raw}"
+            );
         }
         assert!(r.site("Domicile de Awa Traoré").is_none());
         assert!(r.is_departure("DZA") && !r.is_departure("FRA"));
@@ -526,7 +576,11 @@ mod tests {
         let problems = Register::load(dir.path()).unwrap_err();
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [2, 3, 4, 5], "{problems:?}");
-        assert!(problems.iter().all(|p| !p.message.contains("Awa") && !p.message.contains("76")));
+        assert!(
+            problems
+                .iter()
+                .all(|p| !p.message.contains("Awa") && !p.message.contains("76"))
+        );
     }
 
     #[test]

@@ -124,7 +124,12 @@ pub fn routes() -> Vec<Route> {
     };
     vec![
         route("/", Access::Reader, "/", get(handlers::index::page)),
-        route("/d/{id}", Access::Dashboard, "/d/returns", get(handlers::dashboard::page)),
+        route(
+            "/d/{id}",
+            Access::Dashboard,
+            "/d/returns",
+            get(handlers::dashboard::page),
+        ),
         route(
             "/d/{id}/panels/{file}",
             Access::Dashboard,
@@ -173,8 +178,18 @@ pub fn routes() -> Vec<Route> {
             "/deliveries",
             get(handlers::deliveries::page),
         ),
-        route("/metrics", Access::Admin, "/metrics", get(handlers::metrics::text)),
-        route("/healthz", Access::Open, "/healthz", get(handlers::healthz::status)),
+        route(
+            "/metrics",
+            Access::Admin,
+            "/metrics",
+            get(handlers::metrics::text),
+        ),
+        route(
+            "/healthz",
+            Access::Open,
+            "/healthz",
+            get(handlers::healthz::status),
+        ),
         route(
             "/static/app.css",
             Access::Open,
@@ -187,7 +202,12 @@ pub fn routes() -> Vec<Route> {
             "/login",
             get(handlers::login::form).post(handlers::login::submit),
         ),
-        route("/logout", Access::Open, "/logout", post(handlers::logout::submit)),
+        route(
+            "/logout",
+            Access::Open,
+            "/logout",
+            post(handlers::logout::submit),
+        ),
     ]
 }
 

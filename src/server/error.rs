@@ -57,8 +57,7 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let told = self.problem.tell(self.locale);
-        let status =
-            StatusCode::from_u16(told.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(told.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match self.form {
             Form::Json => {
                 let mut body = serde_json::json!({ "error": told.heading, "detail": told.detail });

@@ -98,7 +98,10 @@ pub struct Sources<'a> {
 impl Kept {
     /// Whether rendering takes long enough (images, PDF) to leave the async workers.
     pub fn is_heavy(&self) -> bool {
-        matches!(self, Kept::Panel { .. } | Kept::Briefing { .. } | Kept::Report { .. })
+        matches!(
+            self,
+            Kept::Panel { .. } | Kept::Briefing { .. } | Kept::Report { .. }
+        )
     }
 
     /// Makes the rendering this key names.
@@ -111,8 +114,16 @@ impl Kept {
                 role,
                 ref notes,
             } => {
-                let open: Vec<&Dashboard> = from.dashboards.iter().filter(|d| d.allows(role)).collect();
-                crate::render::exports::report::quarterly(snapshot, &open, from.programme, &notes.0, quarter, locale)
+                let open: Vec<&Dashboard> =
+                    from.dashboards.iter().filter(|d| d.allows(role)).collect();
+                crate::render::exports::report::quarterly(
+                    snapshot,
+                    &open,
+                    from.programme,
+                    &notes.0,
+                    quarter,
+                    locale,
+                )
             }
             Kept::Content {
                 dashboard,
@@ -179,7 +190,13 @@ impl Kept {
             } => {
                 let open: Vec<&Dashboard> =
                     from.dashboards.iter().filter(|o| o.allows(role)).collect();
-                briefing::render(snapshot, &open, &from.dashboards[dashboard], &filters, locale)
+                briefing::render(
+                    snapshot,
+                    &open,
+                    &from.dashboards[dashboard],
+                    &filters,
+                    locale,
+                )
             }
         }
     }

@@ -279,8 +279,11 @@ impl Metrics {
     /// job's last run.
     pub fn scrape(&self, now: i64, sessions_alive: usize, ingest: Option<&crate::status::Status>) {
         let created = self.snapshot_created.get();
-        self.snapshot_age
-            .set(if created > 0 { (now - created).max(0) } else { 0 });
+        self.snapshot_age.set(if created > 0 {
+            (now - created).max(0)
+        } else {
+            0
+        });
         self.sessions_alive.set(sessions_alive as i64);
         self.ingest.status_readable.set(i64::from(ingest.is_some()));
         if let Some(status) = ingest {
@@ -294,12 +297,18 @@ impl Metrics {
     }
 
     /// Per kind of extract, the age of its last accepted delivery, read at scrape time.
-    pub fn deliveries(&self, now: chrono::DateTime<chrono::Utc>, deliveries: Option<&crate::status::Deliveries>) {
+    pub fn deliveries(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        deliveries: Option<&crate::status::Deliveries>,
+    ) {
         let Some(d) = deliveries else { return };
         self.delivery_stale_after
             .set(i64::from(d.stale_after_days) * 86_400);
         for c in &d.coverage {
-            let kind = KindLabels { kind: c.kind.clone() };
+            let kind = KindLabels {
+                kind: c.kind.clone(),
+            };
             if let Some(at) = c.last_accepted_at {
                 self.delivery_age
                     .get_or_create(&kind)

@@ -142,7 +142,6 @@ impl DashboardRequest {
     }
 }
 
-
 impl DashboardRequest {
     /// The answer to an export that could not be made: not published for these
     /// filters (404), or a failure that is logged (500).

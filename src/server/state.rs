@@ -99,7 +99,10 @@ impl Live {
         let mut public_breakdowns: HashMap<String, BTreeSet<Vec<String>>> = HashMap::new();
         for d in dashboards.iter().filter(|d| d.allows(Role::Public)) {
             for (measure, breakdowns) in reachable_breakdowns(d, &snapshot) {
-                public_breakdowns.entry(measure).or_default().extend(breakdowns);
+                public_breakdowns
+                    .entry(measure)
+                    .or_default()
+                    .extend(breakdowns);
             }
         }
         Ok(Live {
@@ -209,8 +212,8 @@ impl Shared {
     /// Reads the dashboards and the current snapshot (if any yet).
     pub fn new(settings: Settings) -> Result<Shared, StartError> {
         let dashboards = dashboard::load_dir(&settings.dashboards)?;
-        let programme = Programme::load(&settings.dashboards)
-            .map_err(|e| DefinitionErrors(vec![e]))?;
+        let programme =
+            Programme::load(&settings.dashboards).map_err(|e| DefinitionErrors(vec![e]))?;
         let published = Published::new(settings.data.join("published"));
         let auth = Auth::new(
             &crate::access::dir(&settings.data),
@@ -241,7 +244,11 @@ impl Shared {
 
     /// The notes being served.
     pub fn notes(&self) -> Arc<Notes> {
-        self.notes.read().unwrap_or_else(|e| e.into_inner()).notes.clone()
+        self.notes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .notes
+            .clone()
     }
 
     /// Reads `DATA/notes/` again when a file of it was added, removed or changed since
@@ -297,7 +304,9 @@ impl Shared {
                     tracing::warn!(snapshot = %id, "serving the newest kept snapshot this build can serve");
                     return self.install(live);
                 }
-                Err(e) => tracing::warn!(snapshot = %id, error = %e, "kept snapshot cannot be served either"),
+                Err(e) => {
+                    tracing::warn!(snapshot = %id, error = %e, "kept snapshot cannot be served either")
+                }
             }
         }
         tracing::error!("no published snapshot can be served; answering 503 until one can");
@@ -305,10 +314,18 @@ impl Shared {
 
     /// Remembers (and says) that `CURRENT` names something this server does not serve.
     fn refuse(&self, snapshot: &str, reason: &str) {
-        tracing::error!(snapshot, error = reason, "snapshot refused; keeping the one served");
+        tracing::error!(
+            snapshot,
+            error = reason,
+            "snapshot refused; keeping the one served"
+        );
         // /healthz is open to anyone: the reason names files relative to the data folder.
         let data = self.settings.data.display().to_string();
-        let reason = if data.is_empty() { reason.to_string() } else { reason.replace(&data, "DATA") };
+        let reason = if data.is_empty() {
+            reason.to_string()
+        } else {
+            reason.replace(&data, "DATA")
+        };
         let reason = reason.as_str();
         self.metrics.refused(true);
         *self.refused.write().unwrap_or_else(|e| e.into_inner()) = Some(Refused {
@@ -319,7 +336,10 @@ impl Shared {
 
     /// The snapshot `CURRENT` names when this server would not serve it.
     pub fn refused(&self) -> Option<Refused> {
-        self.refused.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.refused
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The bytes `key` names for the snapshot `live`, kept for its next readers.
@@ -335,7 +355,11 @@ impl Shared {
 
     /// The bytes `key` names, rendered off the async workers when that takes a while
     /// (images, PDF).
-    pub async fn kept_async(self: &Arc<Self>, live: &Arc<Live>, key: Kept) -> Result<Bytes, ExportError> {
+    pub async fn kept_async(
+        self: &Arc<Self>,
+        live: &Arc<Live>,
+        key: Kept,
+    ) -> Result<Bytes, ExportError> {
         if !key.is_heavy() {
             return self.kept(live, key);
         }
@@ -354,7 +378,8 @@ impl Shared {
     }
 
     fn install(&self, live: Live) {
-        self.metrics.snapshot(live.snapshot.id.as_str(), live.snapshot.created_at());
+        self.metrics
+            .snapshot(live.snapshot.id.as_str(), live.snapshot.created_at());
         tracing::info!(snapshot = %live.snapshot.id, "serving snapshot");
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(live));
     }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Published, READABLE, SnapshotError, SnapshotId, open_read_only, write::FORMAT_PREFIX};
-use crate::domain::Kind;
 use crate::definitions::{MeasureInfo, Sensitivity, Statistic};
+use crate::domain::Kind;
 use crate::reference::Label;
 
 /// A published cell: its value, or none when it is suppressed.

@@ -81,7 +81,9 @@ impl Report {
     /// The report as text, for `reintegra disclosure report`.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let fmt = |x: Option<f64>, digits: usize| x.map_or("–".to_string(), |v| format!("{v:.digits$}"));
+        let fmt = |x: Option<f64>, digits: usize| {
+            x.map_or("–".to_string(), |v| format!("{v:.digits$}"))
+        };
         let _ = writeln!(
             out,
             "disclosure report — snapshot {}, policy {}, threshold {}\n",
@@ -92,7 +94,15 @@ impl Report {
         let _ = writeln!(
             out,
             "{:<26} {:>7} {:>9} {:>10} {:>6} {:>10} {:>6} {:>7} {:>8}",
-            "measure", "cells", "published", "suppressed", "held", "supp10-14", "MAD", "largest", "LP range"
+            "measure",
+            "cells",
+            "published",
+            "suppressed",
+            "held",
+            "supp10-14",
+            "MAD",
+            "largest",
+            "LP range"
         );
         for m in &self.measures {
             let _ = writeln!(
@@ -121,7 +131,11 @@ impl Report {
             "cells of two measures with the same people and count: {} pairs, {} published differently",
             self.cross_measure.pairs, self.cross_measure.differing
         );
-        let _ = writeln!(out, "\nperturbation table (count: P(stays), E|noise|, variance, P(<{})):", self.threshold);
+        let _ = writeln!(
+            out,
+            "\nperturbation table (count: P(stays), E|noise|, variance, P(<{})):",
+            self.threshold
+        );
         for r in &self.table {
             let _ = writeln!(
                 out,
@@ -132,4 +146,3 @@ impl Report {
         out
     }
 }
-

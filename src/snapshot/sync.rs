@@ -109,7 +109,9 @@ mod tests {
         fs::create_dir_all(dir).unwrap();
         let draft = published.draft_path();
         fs::write(&draft, bytes).unwrap();
-        let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc);
+        let at = chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
         published.commit(&draft, at).unwrap()
     }
 
@@ -128,11 +130,19 @@ mod tests {
         assert_eq!(summary.copied, vec![second.clone()]);
         assert_eq!(summary.removed, vec![first]);
         assert_eq!(Published::new(&b).list().unwrap(), vec![second.clone()]);
-        assert_eq!(fs::read(Published::new(&b).path_of(&second)).unwrap(), b"second");
+        assert_eq!(
+            fs::read(Published::new(&b).path_of(&second)).unwrap(),
+            b"second"
+        );
         // Nothing new: nothing copied, the pointer rewritten to the same name.
         let again = sync(&Published::new(&a), &Published::new(&b)).unwrap();
         assert!(again.copied.is_empty() && again.removed.is_empty());
-        assert!(fs::read_dir(&b).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(TEMP_PREFIX)));
+        assert!(fs::read_dir(&b).unwrap().all(|e| {
+            !e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(TEMP_PREFIX)
+        }));
     }
 
     #[test]
@@ -144,6 +154,9 @@ mod tests {
         fs::write(Published::new(&b).path_of(&id), b"the whole").unwrap();
         let summary = sync(&Published::new(&a), &Published::new(&b)).unwrap();
         assert_eq!(summary.copied, vec![id.clone()]);
-        assert_eq!(fs::read(Published::new(&b).path_of(&id)).unwrap(), b"the whole snapshot");
+        assert_eq!(
+            fs::read(Published::new(&b).path_of(&id)).unwrap(),
+            b"the whole snapshot"
+        );
     }
 }

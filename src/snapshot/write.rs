@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use duckdb::{Connection, params};
 
 use super::SnapshotError;
-use crate::domain::Kind;
 use crate::definitions::Measure;
+use crate::domain::Kind;
 
 /// The schema version of the snapshots this build writes (`meta.schema_version`, and
 /// `format` = `reintegra-snapshot/<version>`). Bump it when a table or a meta key that

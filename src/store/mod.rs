@@ -204,7 +204,8 @@ impl PrivateStore {
     /// as the budget file gives them on this run.
     pub fn set_rates(&self, rates: &[(crate::domain::Month, &str, f64)]) -> Result<(), StoreError> {
         let result = (|| -> duckdb::Result<()> {
-            self.conn.execute_batch("BEGIN TRANSACTION; DELETE FROM exchange_rates;")?;
+            self.conn
+                .execute_batch("BEGIN TRANSACTION; DELETE FROM exchange_rates;")?;
             let mut stmt = self
                 .conn
                 .prepare("INSERT INTO exchange_rates VALUES (CAST(? AS DATE), ?, ?)")?;

@@ -404,7 +404,9 @@ pub async fn raw_request(
 ) -> RawResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
     let mut request =
         format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
@@ -448,11 +450,8 @@ fn parse_raw(raw: &[u8]) -> RawResponse {
         let mut out = Vec::new();
         let mut rest = &body[..];
         while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(
-                String::from_utf8_lossy(&rest[..end]).trim(),
-                16,
-            )
-            .unwrap_or(0);
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16)
+                .unwrap_or(0);
             if size == 0 || rest.len() < end + 2 + size {
                 break;
             }

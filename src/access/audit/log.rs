@@ -161,7 +161,8 @@ impl AuditLog {
         let last = tail(&current)?;
         let mut prev = last.hash.clone().unwrap_or_else(|| {
             // A fresh current file continues the chain of the newest rotated one.
-            self.newest_rotated_hash().unwrap_or_else(|| GENESIS.to_string())
+            self.newest_rotated_hash()
+                .unwrap_or_else(|| GENESIS.to_string())
         });
         let now = Utc::now();
         let mut lines = Vec::with_capacity(entries.len() * 256 + 2);
@@ -172,10 +173,9 @@ impl AuditLog {
         if last.size > 0
             && (new_day || last.size + (entries.len() as u64) * 1024 > self.rotation.max_bytes)
         {
-            let rotated = self.dir.join(format!(
-                "audit-{}.log",
-                now.format("%Y%m%dT%H%M%S%.6fZ")
-            ));
+            let rotated = self
+                .dir
+                .join(format!("audit-{}.log", now.format("%Y%m%dT%H%M%S%.6fZ")));
             fs::rename(&current, &rotated)?;
             let removed = self.remove_expired(now.date_naive())?;
             if !removed.is_empty() {
@@ -356,7 +356,10 @@ mod tests {
         assert_eq!(read[0].prev, GENESIS);
         assert_eq!(read[2].path, "/");
         let v = log.verify().unwrap();
-        assert_eq!((v.entries, v.broken.clone(), v.starts_after_removed), (3, None, false));
+        assert_eq!(
+            (v.entries, v.broken.clone(), v.starts_after_removed),
+            (3, None, false)
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -377,7 +380,11 @@ mod tests {
         let v = log.verify().unwrap();
         assert_eq!(v.broken, Some((log.path(), 3)));
         let lines: Vec<&str> = text.lines().collect();
-        fs::write(log.path(), format!("{}\n{}\n{}\n", lines[0], lines[2], lines[3])).unwrap();
+        fs::write(
+            log.path(),
+            format!("{}\n{}\n{}\n", lines[0], lines[2], lines[3]),
+        )
+        .unwrap();
         assert_eq!(log.verify().unwrap().broken, Some((log.path(), 2)));
     }
 
@@ -422,7 +429,11 @@ mod tests {
         for i in 0..30 {
             log.append(&entry(&format!("/e/{i}"))).unwrap();
         }
-        assert!(!dir.path().join("audit-20200101T000000.000000Z.log").exists());
+        assert!(
+            !dir.path()
+                .join("audit-20200101T000000.000000Z.log")
+                .exists()
+        );
         assert!(
             log.read()
                 .unwrap()

@@ -190,7 +190,10 @@ mod tests {
         let entries = log.read().unwrap();
         assert_eq!(entries.len(), 101);
         let summary = entries.iter().find(|e| e.action == "unmatched").unwrap();
-        assert_eq!(summary.detail.as_deref(), Some("500 request(s) matched no route"));
+        assert_eq!(
+            summary.detail.as_deref(),
+            Some("500 request(s) matched no route")
+        );
         assert!(writer.healthy());
     }
 

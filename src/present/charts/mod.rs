@@ -19,9 +19,9 @@ mod spark;
 pub(crate) mod style;
 pub(crate) mod svg;
 
+pub use spark::sparkline;
 /// Text measurement with the embedded DejaVu Sans, for other drawings (the map).
 pub use style::text_width;
-pub use spark::sparkline;
 
 use crate::present::i18n::{Locale, format_number};
 

@@ -83,8 +83,15 @@ mod tests {
 
     #[test]
     fn a_sparkline_is_titled_and_leaves_unpublished_values_out() {
-        let svg = sparkline("t-1", "Séances : 10, <10, 30", &[Some(10.0), None, Some(30.0)]);
-        assert!(svg.contains("<title id=\"t-1\">Séances : 10, &lt;10, 30</title>"), "{svg}");
+        let svg = sparkline(
+            "t-1",
+            "Séances : 10, <10, 30",
+            &[Some(10.0), None, Some(30.0)],
+        );
+        assert!(
+            svg.contains("<title id=\"t-1\">Séances : 10, &lt;10, 30</title>"),
+            "{svg}"
+        );
         assert!(svg.contains("aria-labelledby=\"t-1\""));
         // Two runs of one point each: no line is drawn across the gap.
         assert!(!svg.contains("<polyline"), "{svg}");

@@ -107,7 +107,13 @@ fn cumulative_beneficiaries(locale: Locale) -> Chart {
     let points = months
         .iter()
         .zip(values)
-        .map(|(m, v)| point(m, &crate::present::i18n::format_month_short(m, locale), Some(v)))
+        .map(|(m, v)| {
+            point(
+                m,
+                &crate::present::i18n::format_month_short(m, locale),
+                Some(v),
+            )
+        })
         .collect();
     let mut c = chart(ChartKind::Line, one_series(points), locale);
     c.title = locale
@@ -711,9 +717,21 @@ fn cumulative_with_notes(locale: Locale) -> Chart {
     };
     Chart {
         marks: vec![
-            mark(1, &["2019-07"], "1. 15 juillet 2019 – Le centre d'écoute <Kita> a fermé."),
-            mark(2, &["2019-07"], "2. juillet 2019 – Campagne radio reportée."),
-            mark(3, &["2019-10", "2019-11", "2019-12"], "3. T4 2019 – Nouvelle équipe."),
+            mark(
+                1,
+                &["2019-07"],
+                "1. 15 juillet 2019 – Le centre d'écoute <Kita> a fermé.",
+            ),
+            mark(
+                2,
+                &["2019-07"],
+                "2. juillet 2019 – Campagne radio reportée.",
+            ),
+            mark(
+                3,
+                &["2019-10", "2019-11", "2019-12"],
+                "3. T4 2019 – Nouvelle équipe.",
+            ),
             mark(4, &["2031-01"], "4. janvier 2031 – hors du graphique."),
         ],
         ..cumulative_beneficiaries(locale)
@@ -733,16 +751,34 @@ fn note_marks_are_numbered_titled_discs_above_the_plot() {
     assert_eq!(marks.len(), 3, "{svg}");
     let titles: Vec<&str> = marks
         .iter()
-        .map(|g| g.children().find(|c| c.tag_name().name() == "title").unwrap().text().unwrap())
+        .map(|g| {
+            g.children()
+                .find(|c| c.tag_name().name() == "title")
+                .unwrap()
+                .text()
+                .unwrap()
+        })
         .collect();
-    assert_eq!(titles[0], "1. 15 juillet 2019 – Le centre d'écoute <Kita> a fermé.");
+    assert_eq!(
+        titles[0],
+        "1. 15 juillet 2019 – Le centre d'écoute <Kita> a fermé."
+    );
     let numbers: Vec<&str> = marks
         .iter()
-        .map(|g| g.children().find(|c| c.tag_name().name() == "text").unwrap().text().unwrap())
+        .map(|g| {
+            g.children()
+                .find(|c| c.tag_name().name() == "text")
+                .unwrap()
+                .text()
+                .unwrap()
+        })
         .collect();
     assert_eq!(numbers, vec!["1", "2", "3"]);
     let centre = |g: &usvg::roxmltree::Node<'_, '_>| {
-        let c = g.children().find(|c| c.tag_name().name() == "circle").unwrap();
+        let c = g
+            .children()
+            .find(|c| c.tag_name().name() == "circle")
+            .unwrap();
         let f = |a| c.attribute(a).unwrap().parse::<f64>().unwrap();
         (f("cx"), f("cy"))
     };

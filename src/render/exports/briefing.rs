@@ -493,8 +493,15 @@ impl Pack<'_> {
 
     fn cover(&mut self, d: &Dashboard) {
         let l = self.locale;
-        let kicker = self.t("reintegra · Dossier de briefing", "reintegra · Briefing pack");
-        self.cover_with(kicker, l.pick(&d.title.fr, &d.title.en), l.pick(&d.summary.fr, &d.summary.en));
+        let kicker = self.t(
+            "reintegra · Dossier de briefing",
+            "reintegra · Briefing pack",
+        );
+        self.cover_with(
+            kicker,
+            l.pick(&d.title.fr, &d.title.en),
+            l.pick(&d.summary.fr, &d.summary.en),
+        );
     }
 
     /// A cover: kicker, title, summary, the stamp and the disclosure note.
@@ -574,8 +581,18 @@ impl Pack<'_> {
     }
 
     /// Headline figures, three to a row, boxed.
-    pub(super) fn key_figures(&mut self, panels: &[&Panel], filters: &Filters, against: Option<crate::present::filters::Period>) {
-        self.key_figures_titled(panels, filters, against, Some(("Chiffres clés", "Key figures")));
+    pub(super) fn key_figures(
+        &mut self,
+        panels: &[&Panel],
+        filters: &Filters,
+        against: Option<crate::present::filters::Period>,
+    ) {
+        self.key_figures_titled(
+            panels,
+            filters,
+            against,
+            Some(("Chiffres clés", "Key figures")),
+        );
     }
 
     /// Headline figures under `title` (none: the caller titled them).
@@ -837,11 +854,17 @@ impl Pack<'_> {
         // On A4 the indicator's text needs the room: the result's id, the unit and the
         // source stay in the page's and the spreadsheet's table.
         let keep = |name: &str| {
-            ![("Résultat", "Result"), ("Unité", "Unit"), ("Source", "Source")]
-                .iter()
-                .any(|(fr, en)| name == *fr || name == *en)
+            ![
+                ("Résultat", "Result"),
+                ("Unité", "Unit"),
+                ("Source", "Source"),
+            ]
+            .iter()
+            .any(|(fr, en)| name == *fr || name == *en)
         };
-        let kept: Vec<usize> = (0..table.columns.len()).filter(|c| keep(&table.columns[*c].name)).collect();
+        let kept: Vec<usize> = (0..table.columns.len())
+            .filter(|c| keep(&table.columns[*c].name))
+            .collect();
         if !kept.is_empty() && !table.has_code {
             table.columns = kept.iter().map(|c| table.columns[*c].clone()).collect();
             table.rows = table
@@ -853,7 +876,9 @@ impl Pack<'_> {
         let mut grid = grid_of(&table, &self.stamp);
         // Figures as wide as their widest value (their headings wrap); the indicator's
         // text takes most of what is left, the status the rest.
-        let numbers: Vec<usize> = (0..grid.widths.len()).filter(|i| grid.aligns[*i] == Align::Right).collect();
+        let numbers: Vec<usize> = (0..grid.widths.len())
+            .filter(|i| grid.aligns[*i] == Align::Right)
+            .collect();
         for &i in &numbers {
             grid.widths[i] = grid
                 .rows
@@ -870,7 +895,9 @@ impl Pack<'_> {
                 + 2.0 * CELL_PAD
                 + 1.0;
         }
-        let texts: Vec<usize> = (0..grid.widths.len()).filter(|i| grid.aligns[*i] == Align::Left).collect();
+        let texts: Vec<usize> = (0..grid.widths.len())
+            .filter(|i| grid.aligns[*i] == Align::Left)
+            .collect();
         let left = WIDTH - numbers.iter().map(|i| grid.widths[*i]).sum::<f64>();
         if let [first, rest @ ..] = texts.as_slice() {
             let share = if rest.is_empty() { 1.0 } else { 0.74 };
@@ -883,9 +910,16 @@ impl Pack<'_> {
         let intro = format!(
             "{} {}",
             table.description,
-            table.notes.first().map(|(k, v)| format!("{k}: {v}.")).unwrap_or_default()
+            table
+                .notes
+                .first()
+                .map(|(k, v)| format!("{k}: {v}."))
+                .unwrap_or_default()
         );
-        let head = Layout::measure(&title, WIDTH, HEADING, Face::Bold) + 2.0 + Layout::measure(&intro, WIDTH, BODY, Face::Regular) + 6.0;
+        let head = Layout::measure(&title, WIDTH, HEADING, Face::Bold)
+            + 2.0
+            + Layout::measure(&intro, WIDTH, BODY, Face::Regular)
+            + 6.0;
         self.layout.ensure(head + grid.start_height(1));
         self.heading(&title);
         self.layout.paragraph(&intro, BODY, Face::Regular, MUTED);

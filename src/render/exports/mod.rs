@@ -13,8 +13,8 @@
 //! - `briefing`: the PDF briefing pack of a dashboard.
 
 pub mod briefing;
-pub mod report;
 pub mod image;
+pub mod report;
 pub mod table;
 
 use chrono::{DateTime, Utc};

@@ -31,9 +31,14 @@ pub fn quarterly(
         compare: Some(Compare::Previous),
         ..Filters::default()
     };
-    let first = dashboards.first().ok_or_else(|| ExportError::Pdf("no dashboard to report on".into()))?;
+    let first = dashboards
+        .first()
+        .ok_or_else(|| ExportError::Pdf("no dashboard to report on".into()))?;
     let mut stamp = Stamp::new(snapshot, first, &compared, l);
-    stamp.dashboard = format!("{} — {period_name}", l.pick("Rapport trimestriel", "Quarterly report"));
+    stamp.dashboard = format!(
+        "{} — {period_name}",
+        l.pick("Rapport trimestriel", "Quarterly report")
+    );
     let mut pack = Pack {
         layout: Layout::new(),
         snapshot,
@@ -47,8 +52,14 @@ pub fn quarterly(
         .map(|t| l.pick(&t.fr, &t.en).to_string())
         .unwrap_or_default();
     pack.cover_with(
-        l.pick("reintegra · Rapport trimestriel au bailleur", "reintegra · Quarterly donor report"),
-        &format!("{} — {period_name}", l.pick("Rapport trimestriel", "Quarterly report")),
+        l.pick(
+            "reintegra · Rapport trimestriel au bailleur",
+            "reintegra · Quarterly donor report",
+        ),
+        &format!(
+            "{} — {period_name}",
+            l.pick("Rapport trimestriel", "Quarterly report")
+        ),
         &summary,
     );
 
@@ -68,8 +79,15 @@ pub fn quarterly(
         "Ce qui a changé depuis le trimestre précédent",
         "What changed since the previous quarter",
     ));
-    for d in dashboards.iter().filter(|d| d.panels.iter().any(|p| p.kind == PanelKind::Kpi)) {
-        let kpis: Vec<_> = d.panels.iter().filter(|p| p.kind == PanelKind::Kpi).collect();
+    for d in dashboards
+        .iter()
+        .filter(|d| d.panels.iter().any(|p| p.kind == PanelKind::Kpi))
+    {
+        let kpis: Vec<_> = d
+            .panels
+            .iter()
+            .filter(|p| p.kind == PanelKind::Kpi)
+            .collect();
         // Pages without a period filter publish whole-programme headlines only.
         let (filters, against) = if d.offers(crate::definitions::dashboard::Filter::Period) {
             (compared, Some(quarter.previous()))
@@ -81,7 +99,10 @@ pub fn quarterly(
     }
 
     // 3. The key time series, whole programme, then what happened in the quarter.
-    pack.heading(l.pick("Évolution depuis le début du programme", "Trends since the programme began"));
+    pack.heading(l.pick(
+        "Évolution depuis le début du programme",
+        "Trends since the programme began",
+    ));
     for d in dashboards {
         for p in d.panels.iter().filter(|p| p.kind == PanelKind::Line) {
             pack.chart_panel(p, &Filters::default())?;
@@ -95,7 +116,10 @@ pub fn quarterly(
         .filter(|n| dashboards.iter().any(|d| d.id == n.dashboard))
         .collect();
     happened.sort_by_key(|n| (n.when.start(), n.when.end()));
-    pack.heading(&format!("{} — {period_name}", l.pick("Ce qui s'est passé", "What happened")));
+    pack.heading(&format!(
+        "{} — {period_name}",
+        l.pick("Ce qui s'est passé", "What happened")
+    ));
     if happened.is_empty() {
         pack.paragraph(l.pick(
             "Aucune note n'a été rédigée pour ce trimestre.",
@@ -155,7 +179,9 @@ pub enum ReportError {
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error("nothing is published yet in {0}: run the nightly job first")]
     NothingPublished(std::path::PathBuf),
-    #[error("{0:?} is not a quarter the published snapshot covers (write it YYYY-Qn, e.g. 2019-Q3; it covers {1})")]
+    #[error(
+        "{0:?} is not a quarter the published snapshot covers (write it YYYY-Qn, e.g. 2019-Q3; it covers {1})"
+    )]
     NoSuchQuarter(String, String),
     #[error("the report could not be drawn: {0}")]
     Export(#[from] ExportError),
@@ -194,6 +220,16 @@ pub fn for_data_folder(
             };
             ReportError::NoSuchQuarter(quarter.chars().take(20).collect(), covered)
         })?;
-    let notes = crate::definitions::notes::load_dir(&data.join(crate::definitions::notes::DIR), &dashboards);
-    Ok(quarterly(&snapshot, &open, &programme, &notes.notes, period, locale)?)
+    let notes = crate::definitions::notes::load_dir(
+        &data.join(crate::definitions::notes::DIR),
+        &dashboards,
+    );
+    Ok(quarterly(
+        &snapshot,
+        &open,
+        &programme,
+        &notes.notes,
+        period,
+        locale,
+    )?)
 }

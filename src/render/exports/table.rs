@@ -258,16 +258,23 @@ impl Table {
                         let row = framework::row(snapshot, f, ind, q, l);
                         rows.push(vec![
                             Value::Text(result.to_string()),
-                            Value::Text(format!("{} {}", ind.id, l.pick(&ind.text.fr, &ind.text.en))),
+                            Value::Text(format!(
+                                "{} {}",
+                                ind.id,
+                                l.pick(&ind.text.fr, &ind.text.en)
+                            )),
                             Value::Text(l.pick(&ind.unit.fr, &ind.unit.en).to_string()),
                             Value::Number(ind.baseline.value),
                             Value::from(row.value),
-                            row.target.map_or(Value::Missing, |t| Value::Number(t.value)),
+                            row.target
+                                .map_or(Value::Missing, |t| Value::Number(t.value)),
                             ind.end_target().map_or(Value::Missing, Value::Number),
                             Value::Text(row.status.text(l).to_string()),
                             Value::Text(match ind.measure {
                                 Some(_) => l.pick("cellule publiée", "published cell").to_string(),
-                                None => l.pick("enquête (valeur saisie)", "survey (value entered)").to_string(),
+                                None => l
+                                    .pick("enquête (valeur saisie)", "survey (value entered)")
+                                    .to_string(),
                             }),
                         ]);
                     }
@@ -276,7 +283,9 @@ impl Table {
         }
         Table {
             title: l.pick(&panel.title.fr, &panel.title.en).to_string(),
-            description: l.pick(&panel.description.fr, &panel.description.en).to_string(),
+            description: l
+                .pick(&panel.description.fr, &panel.description.en)
+                .to_string(),
             columns,
             rows,
             has_code: false,

@@ -83,8 +83,13 @@ pub fn disclosure(page: &Page<'_>) -> String {
     let locale = page.locale;
     let t = |fr, en| locale.pick(fr, en);
     let report = page.snapshot.disclosure_report();
-    let num = |x: Option<f64>, d: usize| x.map_or("–".to_string(), |v| format_number(v, d, locale));
-    let pct = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{} %", format_number(v * 100.0, 0, locale)));
+    let num =
+        |x: Option<f64>, d: usize| x.map_or("–".to_string(), |v| format_number(v, d, locale));
+    let pct = |x: Option<f64>| {
+        x.map_or("–".to_string(), |v| {
+            format!("{} %", format_number(v * 100.0, 0, locale))
+        })
+    };
     let body = html! {
         h1 { (t("Contrôle de la divulgation", "Disclosure control")) }
         @match &report {
@@ -132,5 +137,11 @@ pub fn disclosure(page: &Page<'_>) -> String {
             }
         }
     };
-    layout(page, t("Contrôle de la divulgation", "Disclosure control"), None, body).into_string()
+    layout(
+        page,
+        t("Contrôle de la divulgation", "Disclosure control"),
+        None,
+        body,
+    )
+    .into_string()
 }

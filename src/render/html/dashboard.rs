@@ -292,7 +292,13 @@ fn export_links(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters)
     }
 }
 
-fn kpi(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters, against: Option<Period>) -> Markup {
+fn kpi(
+    page: &Content<'_>,
+    d: &Dashboard,
+    p: &Panel,
+    filters: &Filters,
+    against: Option<Period>,
+) -> Markup {
     let l = page.locale;
     let result = panels::figures(page.snapshot, p, filters, l);
     html! {

@@ -22,7 +22,10 @@ fn kind_label(kind: Option<&str>, locale: Locale) -> String {
     crate::reference::labels()
         .get("kind")
         .and_then(|set| set.get(kind))
-        .map_or_else(|| kind.to_string(), |l| locale.pick(&l.fr, &l.en).to_string())
+        .map_or_else(
+            || kind.to_string(),
+            |l| locale.pick(&l.fr, &l.en).to_string(),
+        )
 }
 
 fn outcome_label(outcome: &str, locale: Locale) -> &'static str {
@@ -36,7 +39,11 @@ fn outcome_label(outcome: &str, locale: Locale) -> &'static str {
 }
 
 fn when(t: DateTime<Utc>, locale: Locale) -> String {
-    format!("{} {}", format_date(t.date_naive(), locale), t.format("%H:%M"))
+    format!(
+        "{} {}",
+        format_date(t.date_naive(), locale),
+        t.format("%H:%M")
+    )
 }
 
 fn day(iso: &str, locale: Locale) -> String {
@@ -48,7 +55,11 @@ fn months(span: &Option<(String, String)>, locale: Locale) -> String {
     match span {
         None => "–".into(),
         Some((a, b)) if a == b => format_period(a, locale),
-        Some((a, b)) => format!("{} – {}", format_period(a, locale), format_period(b, locale)),
+        Some((a, b)) => format!(
+            "{} – {}",
+            format_period(a, locale),
+            format_period(b, locale)
+        ),
     }
 }
 
@@ -57,12 +68,21 @@ fn rows(ranges: &[(u64, u64)], locale: Locale) -> String {
         .iter()
         .filter(|r| r.0 > 0)
         .take(30)
-        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
         .collect();
     let more = ranges.iter().filter(|r| r.0 > 0).count().saturating_sub(30);
     let mut out = shown.join(", ");
     if more > 0 {
-        out.push_str(&format!(" {} {more}", locale.pick("… et autres plages :", "… and more ranges:")));
+        out.push_str(&format!(
+            " {} {more}",
+            locale.pick("… et autres plages :", "… and more ranges:")
+        ));
     }
     out
 }

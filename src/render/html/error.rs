@@ -12,7 +12,12 @@ use crate::present::problem::Told;
 use crate::snapshot::Snapshot;
 
 /// The error page. It shows no navigation and no account: it is the same for everyone.
-pub fn page(snapshot: Option<&Snapshot>, programme: &Programme, locale: Locale, told: &Told) -> String {
+pub fn page(
+    snapshot: Option<&Snapshot>,
+    programme: &Programme,
+    locale: Locale,
+    told: &Told,
+) -> String {
     let Some(snapshot) = snapshot else {
         return bare(locale, told);
     };

@@ -104,7 +104,10 @@ fn decide(
         Access::Open => Decision::Allow,
         Access::Reader => gate(reader),
         Access::Admin => gate(viewer.role == Role::Admin),
-        Access::Donor => gate(matches!(viewer.role, Role::Donor | Role::Programme | Role::Admin)),
+        Access::Donor => gate(matches!(
+            viewer.role,
+            Role::Donor | Role::Programme | Role::Admin
+        )),
         Access::Internal => match gate(matches!(viewer.role, Role::Programme | Role::Admin)) {
             Decision::Forbidden => Decision::NotFound,
             other => other,
@@ -163,7 +166,12 @@ fn decide(
 fn action_of(access: Access, route: &str) -> &'static str {
     match access {
         _ if route.starts_with("/api/") => "api",
-        _ if route.contains("/panels/") || route.ends_with(".pdf") || route.starts_with("/report/") => "export",
+        _ if route.contains("/panels/")
+            || route.ends_with(".pdf")
+            || route.starts_with("/report/") =>
+        {
+            "export"
+        }
         Access::Admin | Access::Internal => "admin",
         _ => "view",
     }
@@ -218,7 +226,9 @@ pub async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         .map(|(k, _)| k.into_owned());
     let (mut req, params) = {
         let (mut parts, body) = req.into_parts();
-        let params = RawPathParams::from_request_parts(&mut parts, &()).await.ok();
+        let params = RawPathParams::from_request_parts(&mut parts, &())
+            .await
+            .ok();
         (Request::from_parts(parts, body), params)
     };
     let decision = if credential.is_some() {
@@ -250,11 +260,7 @@ pub async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                 format!("{path}?{query}")
             };
             let next_path = audit::cap(&next_path, 2048);
-            Redirect::to(&format!(
-                "/login?next={}",
-                percent(&next_path)
-            ))
-            .into_response()
+            Redirect::to(&format!("/login?next={}", percent(&next_path))).into_response()
         }
     };
     if access != Access::Open {

@@ -129,7 +129,10 @@ impl LoginLimiter {
         for key in &keys {
             let (limit, window) = self.limit_of(key);
             if let Some(times) = windows.get_mut(key) {
-                while times.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                while times
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= window)
+                {
                     times.pop_front();
                 }
                 if times.len() >= limit {
@@ -174,7 +177,9 @@ impl LoginLimiter {
     fn prune(&self, windows: &mut HashMap<Key, VecDeque<Instant>>, now: Instant) {
         windows.retain(|key, times| {
             let (_, window) = self.limit_of(key);
-            times.back().is_some_and(|t| now.duration_since(*t) < window)
+            times
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < window)
         });
         if windows.len() + 3 > self.limits.max_keys {
             let mut last: Vec<(Instant, Key)> = windows
@@ -244,14 +249,22 @@ mod tests {
     fn an_account_is_guessed_at_most_100_times_an_hour_from_anywhere() {
         let l = LoginLimiter::new(Limits::default());
         for i in 0..100u32 {
-            l.reserve("awa", true, IpAddr::from([10, 1, (i / 200) as u8, (i % 200) as u8]))
-                .unwrap();
+            l.reserve(
+                "awa",
+                true,
+                IpAddr::from([10, 1, (i / 200) as u8, (i % 200) as u8]),
+            )
+            .unwrap();
         }
         assert!(l.reserve("awa", true, ip("192.168.9.9")).is_err());
         // Unknown names have no account-wide window (nothing to protect, nothing to grow).
         for i in 0..100u32 {
-            l.reserve("ghost", false, IpAddr::from([10, 2, (i / 200) as u8, (i % 200) as u8]))
-                .unwrap();
+            l.reserve(
+                "ghost",
+                false,
+                IpAddr::from([10, 2, (i / 200) as u8, (i % 200) as u8]),
+            )
+            .unwrap();
         }
         assert!(l.reserve("ghost", false, ip("192.168.9.9")).is_ok());
     }

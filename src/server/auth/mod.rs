@@ -176,7 +176,12 @@ impl Auth {
     }
 
     /// A `Set-Cookie` value for the session (or, with `None`, one that clears it).
-    fn session_cookie(&self, value: Option<&str>, max_age: i64, secure: bool) -> Option<HeaderValue> {
+    fn session_cookie(
+        &self,
+        value: Option<&str>,
+        max_age: i64,
+        secure: bool,
+    ) -> Option<HeaderValue> {
         let secure = if secure || self.settings.secure_cookies {
             "; Secure"
         } else {
@@ -236,7 +241,11 @@ impl Auth {
             && claims.seen <= t + 60;
         // A removed account, or a changed password, ends the session; so does signing out.
         let account = users.get(&claims.user).filter(|u| {
-            bool::from(stamp_tag(&u.stamp).as_bytes().ct_eq(claims.stamp.as_bytes()))
+            bool::from(
+                stamp_tag(&u.stamp)
+                    .as_bytes()
+                    .ct_eq(claims.stamp.as_bytes()),
+            )
         });
         let Some(u) = account.filter(|_| live && !self.sessions.is_revoked(&claims.sid)) else {
             return (Viewer::anonymous(), None);

@@ -72,7 +72,6 @@ pub struct Sessions {
     revoked: RwLock<(Option<FileVersion>, Arc<HashMap<String, i64>>)>,
 }
 
-
 /// A short tag of an account's stamp: enough to tell a changed password.
 pub fn stamp_tag(stamp: &str) -> String {
     hex::encode(&Sha256::digest(stamp.as_bytes())[..8])
@@ -240,7 +239,10 @@ mod tests {
             Some(c.clone())
         );
         let other = tempfile::tempdir().unwrap();
-        assert_eq!(Sessions::open(other.path()).unwrap().open_cookie(&value), None);
+        assert_eq!(
+            Sessions::open(other.path()).unwrap().open_cookie(&value),
+            None
+        );
         // A payload claiming another user, with the old signature, is refused.
         let mut forged = c.clone();
         forged.user = "admin".into();

@@ -32,5 +32,8 @@ pub async fn page(
         return Err(AppError::page(problem, locale, &shared, Some(live)));
     }
     let page = page_for(&shared, &live, &viewer, locale, "/admin/disclosure", "");
-    Ok(responses::unkept_html(StatusCode::OK, admin::disclosure(&page)))
+    Ok(responses::unkept_html(
+        StatusCode::OK,
+        admin::disclosure(&page),
+    ))
 }

@@ -141,7 +141,13 @@ pub async fn submit(
     let page = |status: StatusCode, message: &str| {
         responses::unkept_html(
             status,
-            login::page(&shared.programme, locale, &next, Some(message), &Viewer::anonymous()),
+            login::page(
+                &shared.programme,
+                locale,
+                &next,
+                Some(message),
+                &Viewer::anonymous(),
+            ),
         )
     };
     if !same_origin(&headers) {
@@ -182,11 +188,7 @@ pub async fn submit(
     };
     // Verifications run a few at a time: a burst queues here instead of taking every
     // core and 19 MiB each, and the rest of the server keeps answering.
-    let permit = match tokio::time::timeout(
-        VERIFY_WAIT,
-        shared.auth.verifications.acquire(),
-    )
-    .await
+    let permit = match tokio::time::timeout(VERIFY_WAIT, shared.auth.verifications.acquire()).await
     {
         Ok(Ok(permit)) => permit,
         _ => {
@@ -264,7 +266,10 @@ mod tests {
     #[test]
     fn next_is_a_path_of_this_site_read_as_a_browser_reads_it() {
         for (raw, want) in [
-            ("/d/returns?period=2018&lang=en", "/d/returns?period=2018&lang=en"),
+            (
+                "/d/returns?period=2018&lang=en",
+                "/d/returns?period=2018&lang=en",
+            ),
             ("/", "/"),
             ("//x", "/"),
             ("/\\x", "/"),

@@ -20,7 +20,9 @@ pub async fn text(State(shared): State<Arc<Shared>>) -> Response {
         .metrics
         .scrape(now, shared.auth.sessions_alive(now), ingest.as_ref());
     let deliveries = crate::status::Deliveries::read(&shared.settings.data);
-    shared.metrics.deliveries(chrono::Utc::now(), deliveries.as_ref());
+    shared
+        .metrics
+        .deliveries(chrono::Utc::now(), deliveries.as_ref());
     (
         [(
             header::CONTENT_TYPE,

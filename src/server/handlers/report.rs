@@ -49,7 +49,12 @@ pub async fn pdf(
                 .any(|o| o.quarters.contains(&code))
         });
     let Some(quarter) = quarter else {
-        return Err(AppError::page(Problem::NotFound, locale, &shared, Some(live)));
+        return Err(AppError::page(
+            Problem::NotFound,
+            locale,
+            &shared,
+            Some(live),
+        ));
     };
     let key = Kept::Report {
         quarter,
