@@ -70,6 +70,25 @@ pub fn page_for<'a>(
     }
 }
 
+/// Refuses any parameter but `lang` (pages that take no filter).
+pub fn only_lang(
+    shared: &Arc<Shared>,
+    query: &[(String, String)],
+    locale: Locale,
+    live: &Arc<Live>,
+) -> Result<(), AppError> {
+    match query.iter().find(|(k, _)| k != "lang") {
+        None => Ok(()),
+        Some((name, _)) => {
+            let problem = Problem::BadParameter {
+                name: name.clone(),
+                allowed: "lang".into(),
+            };
+            Err(AppError::page(problem, locale, shared, Some(live.clone())))
+        }
+    }
+}
+
 /// What every page handler starts from: the language (and whether `?lang=` set it)
 /// and the snapshot being served.
 pub fn page_start(

@@ -10,10 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use crate::access::Viewer;
-use crate::present::problem::Problem;
 use crate::render::html::deliveries;
 use crate::server::error::AppError;
-use crate::server::request::{page_for, page_start};
+use crate::server::request::{only_lang, page_for, page_start};
 use crate::server::responses;
 use crate::server::state::Shared;
 use crate::status::Deliveries;
@@ -29,13 +28,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (locale, _, live) = page_start(&shared, &query, &headers)?;
-    if let Some((other, _)) = query.iter().find(|(k, _)| k != "lang") {
-        let problem = Problem::BadParameter {
-            name: other.clone(),
-            allowed: "lang".into(),
-        };
-        return Err(AppError::page(problem, locale, &shared, Some(live)));
-    }
+    only_lang(&shared, &query, locale, &live)?;
     let data = shared.settings.data.clone();
     let (record, reports) = tokio::task::spawn_blocking(move || {
         let record = Deliveries::read(&data);

@@ -10,10 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use crate::access::Viewer;
-use crate::present::problem::Problem;
 use crate::render::html::admin;
 use crate::server::error::AppError;
-use crate::server::request::{page_for, page_start};
+use crate::server::request::{only_lang, page_for, page_start};
 use crate::server::responses;
 use crate::server::state::Shared;
 
@@ -24,13 +23,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (locale, _, live) = page_start(&shared, &query, &headers)?;
-    if let Some((name, _)) = query.iter().find(|(k, _)| k != "lang") {
-        let problem = Problem::BadParameter {
-            name: name.clone(),
-            allowed: "lang".into(),
-        };
-        return Err(AppError::page(problem, locale, &shared, Some(live)));
-    }
+    only_lang(&shared, &query, locale, &live)?;
     let page = page_for(&shared, &live, &viewer, locale, "/admin/disclosure", "");
     Ok(responses::unkept_html(
         StatusCode::OK,

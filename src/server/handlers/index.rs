@@ -8,10 +8,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::access::Viewer;
-use crate::present::problem::Problem;
 use crate::render::html;
 use crate::server::error::AppError;
-use crate::server::request::{page_for, page_start};
+use crate::server::request::{only_lang, page_for, page_start};
 use crate::server::responses;
 use crate::server::state::Shared;
 
@@ -22,13 +21,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (locale, set, live) = page_start(&shared, &query, &headers)?;
-    if let Some((name, _)) = query.iter().find(|(k, _)| k != "lang") {
-        let problem = Problem::BadParameter {
-            name: name.clone(),
-            allowed: "lang".into(),
-        };
-        return Err(AppError::page(problem, locale, &shared, Some(live)));
-    }
+    only_lang(&shared, &query, locale, &live)?;
     let page = page_for(&shared, &live, &viewer, locale, "/", "");
     let body = Bytes::from(html::index::index(&page).into_string());
     let shape = ("index", locale, viewer.role);

@@ -15,7 +15,7 @@ use crate::present::problem::Problem;
 use crate::render::exports::ExportError;
 use crate::server::error::AppError;
 use crate::server::kept::{Kept, NotesShown};
-use crate::server::request::page_start;
+use crate::server::request::{only_lang, page_start};
 use crate::server::responses;
 use crate::server::state::Shared;
 
@@ -27,13 +27,7 @@ pub async fn pdf(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (locale, _, live) = page_start(&shared, &query, &headers)?;
-    if let Some((other, _)) = query.iter().find(|(k, _)| k != "lang") {
-        let problem = Problem::BadParameter {
-            name: other.clone(),
-            allowed: "lang".into(),
-        };
-        return Err(AppError::page(problem, locale, &shared, Some(live)));
-    }
+    only_lang(&shared, &query, locale, &live)?;
     // A quarter the snapshot publishes, for some dashboard this reader opens.
     let quarter = file
         .strip_suffix(".pdf")
