@@ -401,10 +401,12 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
         .map_err(|e| e.to_string())
         .and_then(|text| dashboard::parse(path, &text).map_err(|e| e.to_string()))
         .and_then(|d| {
-            // A results panel shows the framework beside the dashboard.
+            // A results panel shows the framework beside the dashboard, a budget panel
+            // the budget.
             let mut one = [d];
-            dashboard::attach_results(&mut one, path.parent().unwrap_or(Path::new(".")))
-                .map_err(|e| e.to_string())?;
+            let dir = path.parent().unwrap_or(Path::new("."));
+            dashboard::attach_results(&mut one, dir).map_err(|e| e.to_string())?;
+            dashboard::attach_budget(&mut one, dir).map_err(|e| e.to_string())?;
             let [d] = one;
             Ok(d)
         })

@@ -19,6 +19,41 @@ fn pdf_text(bytes: &[u8]) -> (usize, String) {
     )
 }
 
+/// The PDF is tagged for assistive technology: marked, with a structure tree in the
+/// reader's language holding headings, paragraphs and figures with alternate text.
+fn assert_tagged(bytes: &[u8], lang: &str) {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    let catalog = doc.catalog().unwrap();
+    let marked = catalog
+        .get(b"MarkInfo")
+        .and_then(|m| doc.dereference(m))
+        .and_then(|(_, m)| m.as_dict().map(|d| d.clone()))
+        .and_then(|d| d.get(b"Marked").and_then(|b| b.as_bool()))
+        .unwrap_or(false);
+    assert!(marked, "MarkInfo /Marked true");
+    assert!(catalog.has(b"StructTreeRoot"), "a structure tree");
+    let raw = String::from_utf8_lossy(bytes);
+    let uncompressed = {
+        let mut d = doc.clone();
+        d.decompress();
+        let mut out = Vec::new();
+        d.save_to(&mut out).unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    for tag in ["/H1", "/H2", "/P", "/Figure", "/Alt"] {
+        assert!(
+            uncompressed.contains(tag) || raw.contains(tag),
+            "structure element {tag}"
+        );
+    }
+    let language = catalog
+        .get(b"Lang")
+        .ok()
+        .and_then(|l| l.as_str().ok())
+        .map(|l| String::from_utf8_lossy(l).into_owned());
+    assert_eq!(language.as_deref(), Some(lang), "the document's language");
+}
+
 fn write_notes(data: &Path) {
     std::fs::create_dir_all(data.join("notes")).unwrap();
     std::fs::write(
@@ -59,6 +94,9 @@ async fn the_quarterly_report_has_every_section_in_the_readers_language() {
         "Rapport trimestriel au bailleur",
         "T3 2019",
         "cadre de résultats",
+        "Exécution budgétaire — T3 2019",
+        "Dépensé et prévu par ligne budgétaire",
+        "Coût par bénéficiaire unique",
         "Ce qui a changé depuis le trimestre précédent",
         "par rapport à T2 2019",
         "Évolution depuis le début du programme",
@@ -71,16 +109,32 @@ async fn the_quarterly_report_has_every_section_in_the_readers_language() {
             "{expected:?} not in the French report"
         );
     }
+    // "What happened" lists the quarter's notes only; a note of another quarter is
+    // under the trend chart it marks, not in that list.
+    assert!(text.contains("août 2019 · Soutien psychosocial — Le centre de Kita"));
     assert!(
-        !text.contains("Campagne radio reportée"),
-        "a note of another quarter is not in this one"
+        !text.contains("· Campagnes de sensibilisation — Campagne radio reportée"),
+        "a note of another quarter is not in this one's list"
     );
+    assert!(
+        text.contains("1. 2 mai 2019 – Campagne radio reportée"),
+        "marked on the campaigns' trend"
+    );
+    // Time charts carry the numbered marks of their notes, listed under them.
+    assert!(
+        text.contains("1. août 2019 – Le centre de Kita a fermé"),
+        "the note under its chart"
+    );
+    assert_tagged(&fr.body, "fr");
     let en = app.ok("/report/2019-Q3.pdf?lang=en").await;
     let (_, text) = pdf_text(&en.body);
     for expected in [
         "Quarterly donor report",
         "Q3 2019",
         "results framework",
+        "Budget execution — Q3 2019",
+        "Cumulative spending against the plan",
+        "Exchange rates",
         "What changed since the previous quarter",
         "on Q2 2019",
         "The Kita centre closed for three weeks for repairs.",

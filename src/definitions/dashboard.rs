@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::budget::{self, Budget};
 use super::results::{self, Framework};
 use super::{DefinitionError, DefinitionErrors};
 use super::{MeasureInfo, dimension};
@@ -38,7 +39,28 @@ pub enum PanelKind {
     /// The results framework (`_results.toml`) as a table: each indicator's baseline,
     /// value for the period, target and status.
     Results,
+    /// Budget execution (`_budget.toml` against the published spending): what its
+    /// `show` names — headline figures, lines, burn over time or spend per output.
+    Budget,
 }
+
+/// What a `budget` panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetView {
+    /// Spent, planned, execution rate and costs per person for the period.
+    Summary,
+    /// Spent against planned per budget line, with the total.
+    Lines,
+    /// Cumulative spending against the cumulative plan, month by month.
+    Burn,
+    /// Spending per output of the project.
+    Outputs,
+}
+
+/// Measures a budget panel reads: money from the finance extracts, people from the
+/// published, protected counts (costs per person divide one by the other).
+pub const BUDGET_MEASURES: [&str; 3] = ["spending", "beneficiaries", "trainees"];
 
 /// Filters a dashboard may offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -50,6 +72,8 @@ pub enum Filter {
     Place,
     Sex,
     AgeBand,
+    /// The currency money is shown in (budget pages): USD, CHF or XOF.
+    Currency,
 }
 
 impl Filter {
@@ -60,6 +84,7 @@ impl Filter {
             Filter::Place => "place",
             Filter::Sex => "sex",
             Filter::AgeBand => "age",
+            Filter::Currency => "currency",
         }
     }
 }
@@ -118,6 +143,9 @@ pub struct Panel {
     pub wide: Option<bool>,
     #[serde(default)]
     pub indicators: Vec<Indicator>,
+    /// What a `budget` panel shows.
+    #[serde(default)]
+    pub show: Option<BudgetView>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -150,6 +178,9 @@ pub struct Dashboard {
     /// The results framework its `results` panels show (`_results.toml` beside it).
     #[serde(skip)]
     pub results: Option<Arc<Framework>>,
+    /// The grant's budget its `budget` panels show (`_budget.toml` beside it).
+    #[serde(skip)]
+    pub budget: Option<Arc<Budget>>,
 }
 
 impl Dashboard {
@@ -177,6 +208,17 @@ impl Dashboard {
                     .chain(p.indicators.iter().map(|i| i.measure.as_str()))
             })
             .chain(self.results.iter().flat_map(|f| f.measures()))
+            .chain(
+                self.shows_budget()
+                    .then_some(BUDGET_MEASURES)
+                    .into_iter()
+                    .flatten(),
+            )
+    }
+
+    /// Whether a panel shows budget execution.
+    pub fn shows_budget(&self) -> bool {
+        self.panels.iter().any(|p| p.kind == PanelKind::Budget)
     }
 
     /// Whether a panel shows the results framework.
@@ -196,6 +238,19 @@ pub fn attach_results(dashboards: &mut [Dashboard], dir: &Path) -> Result<(), De
     let framework = Arc::new(framework);
     for d in dashboards.iter_mut().filter(|d| d.shows_results()) {
         d.results = Some(framework.clone());
+    }
+    Ok(())
+}
+
+/// Gives the dashboards that show budget execution the budget of `dir`
+/// (`_budget.toml`).
+pub fn attach_budget(dashboards: &mut [Dashboard], dir: &Path) -> Result<(), DefinitionErrors> {
+    if !dashboards.iter().any(Dashboard::shows_budget) {
+        return Ok(());
+    }
+    let budget = Arc::new(Budget::load(&dir.join(budget::FILE))?);
+    for d in dashboards.iter_mut().filter(|d| d.shows_budget()) {
+        d.budget = Some(budget.clone());
     }
     Ok(())
 }
@@ -270,6 +325,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Dashboard>, DefinitionErrors> {
     if errors.is_empty() {
         if let Err(e) = attach_results(&mut dashboards, dir) {
             errors.push(e);
+        }
+        if let Err(e) = attach_budget(&mut dashboards, dir) {
+            errors.extend(e.0);
         }
     }
     if !errors.is_empty() {
@@ -369,6 +427,75 @@ pub fn validate(
                     );
                 }
                 continue;
+            }
+            if p.kind == PanelKind::Budget {
+                if p.show.is_none() {
+                    fail(
+                        at,
+                        "kind",
+                        "a budget panel says what it shows: show = \"summary\", \"lines\", \"burn\" or \"outputs\"".into(),
+                    );
+                }
+                if d.budget.is_none() {
+                    fail(
+                        at,
+                        "kind",
+                        format!(
+                            "a budget panel shows {}: none was read beside the dashboard",
+                            budget::FILE
+                        ),
+                    );
+                }
+                if d.filters
+                    .iter()
+                    .any(|f| !matches!(f, Filter::Period | Filter::Currency))
+                {
+                    fail(
+                        at,
+                        "filters",
+                        "a budget dashboard offers the period and currency filters only".into(),
+                    );
+                }
+                let needs: [(&str, &[&[&str]]); 3] = [
+                    (
+                        "spending",
+                        &[
+                            &[],
+                            &["month"],
+                            &["month", "budget_line"],
+                            &["month", "output"],
+                        ],
+                    ),
+                    ("beneficiaries", &[&[], &["quarter"]]),
+                    ("trainees", &[&[], &["quarter"]]),
+                ];
+                for (id, breakdowns) in needs {
+                    match measures.iter().find(|m| m.id == id) {
+                        None => fail(
+                            at,
+                            "kind",
+                            format!("a budget panel reads measure {id}, which does not exist"),
+                        ),
+                        Some(m) => {
+                            for b in breakdowns {
+                                if m.breakdown(b).is_none() {
+                                    fail(
+                                        at,
+                                        "kind",
+                                        format!(
+                                            "a budget panel reads measure {id} by [{}], which it does not publish",
+                                            b.join(", ")
+                                        ),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            if p.show.is_some() {
+                fail(at, "show", "only a budget panel has `show`".into());
             }
             if p.kind == PanelKind::Ponam {
                 if p.indicators.is_empty() {

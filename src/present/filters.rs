@@ -11,7 +11,7 @@ use super::i18n::Locale;
 use crate::definitions::dashboard::Filter;
 use crate::definitions::dimension::{self, AGE_BAND, CERCLE, MONTH, QUARTER, REGION, SEX, YEAR};
 use crate::definitions::{Dashboard, MeasureInfo, Panel, PanelKind};
-use crate::domain::{AgeBand, Cercle, Code, Region, Sex};
+use crate::domain::{AgeBand, Cercle, Code, Currency, Region, Sex};
 use crate::snapshot::Snapshot;
 
 /// A period a page is filtered on.
@@ -162,6 +162,8 @@ pub struct Filters {
     pub age_band: Option<AgeBand>,
     /// Compare the period's figures with another period (only with a period).
     pub compare: Option<Compare>,
+    /// The currency money is shown in (budget pages; none: the grant's currency).
+    pub currency: Option<Currency>,
 }
 
 /// A rejected parameter: which, and what is allowed (shown on the 400 page).
@@ -228,6 +230,18 @@ impl Options {
                 .cloned()
                 .collect::<Vec<String>>()
         };
+        if let Some(budget) = &dashboard.budget {
+            // Budget execution is read by quarter of the grant (planned amounts are
+            // quarterly), over the quarters with published spending.
+            let project = budget.quarters();
+            return Options {
+                quarters: of_level(QUARTER)
+                    .into_iter()
+                    .filter(|q: &String| project.contains(q))
+                    .collect::<Vec<String>>(),
+                ..Options::default()
+            };
+        }
         if let Some(framework) = &dashboard.results {
             // The results framework is read by quarter, over the project's quarters.
             let project: Vec<String> = framework
@@ -318,6 +332,7 @@ pub fn parse(
             "place" => Filter::Place,
             "sex" => Filter::Sex,
             "age" | "age_band" => Filter::AgeBand,
+            "currency" => Filter::Currency,
             _ => {
                 let mut allowed: Vec<&str> =
                     dashboard.filters.iter().map(|f| f.parameter()).collect();
@@ -377,6 +392,15 @@ pub fn parse(
                 })?;
                 filters.age_band = Some(band);
             }
+            Filter::Currency => {
+                let currency = Currency::parse(value)
+                    .filter(|c| c.code() == value.to_ascii_uppercase())
+                    .ok_or_else(|| BadParameter {
+                        name: name.clone(),
+                        allowed: "USD, CHF or XOF".into(),
+                    })?;
+                filters.currency = Some(currency);
+            }
         }
     }
     if filters.compare.is_some() && filters.period.is_none() {
@@ -427,6 +451,9 @@ impl Filters {
         }
         if let Some(c) = self.compare {
             out.push(("compare", c.code().to_string()));
+        }
+        if let Some(c) = self.currency {
+            out.push((Filter::Currency.parameter(), c.code().to_string()));
         }
         out
     }
@@ -571,6 +598,24 @@ pub fn reachable_breakdowns(
     let sexes = choices(dashboard, Filter::Sex, &[Sex::Female]);
     let ages = choices(dashboard, Filter::AgeBand, &[AgeBand::A18_24]);
     let mut out: std::collections::BTreeMap<String, BTreeSet<Vec<String>>> = Default::default();
+    if dashboard.shows_budget() {
+        // What the budget panels read (present::budget), under every period.
+        let reads: [(&str, &[&str]); 8] = [
+            ("spending", &[]),
+            ("spending", &["month"]),
+            ("spending", &["month", "budget_line"]),
+            ("spending", &["month", "output"]),
+            ("beneficiaries", &[]),
+            ("beneficiaries", &["quarter"]),
+            ("trainees", &[]),
+            ("trainees", &["quarter"]),
+        ];
+        for (id, dims) in reads {
+            if let Some(b) = snapshot.measure(id).and_then(|m| m.breakdown(dims)) {
+                out.entry(id.to_string()).or_default().insert(b.to_vec());
+            }
+        }
+    }
     for panel in &dashboard.panels {
         for ind in &panel.indicators {
             if let Some(m) = snapshot.measure(&ind.measure) {
@@ -593,6 +638,7 @@ pub fn reachable_breakdowns(
                             sex: *sex,
                             age_band: *age,
                             compare: None,
+                            currency: None,
                         };
                         if let Some(view) = resolve(panel, m, &filters) {
                             out.entry(m.id.clone()).or_default().insert(view.breakdown);

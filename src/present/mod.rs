@@ -7,6 +7,8 @@
 //! - `chart`: a panel as a drawing (`charts/` for bars, lines and pyramids, `map`);
 //! - `results`: the results framework's indicators for a quarter — value, target,
 //!   status, trend and disaggregations;
+//! - `budget`: budget execution — the grant's plan against published spending, in
+//!   the reader's currency, and costs per person from published counts;
 //! - `notes`: the notes programme leads wrote, as chart marks and as a list;
 //! - `labels`, `i18n`, `text`: names from reference data, French and English
 //!   formatting, words around figures;
@@ -14,6 +16,7 @@
 //!
 //! `render` turns these into pages and files; `server` answers requests with them.
 
+pub mod budget;
 pub mod chart;
 pub mod charts;
 pub mod filters;

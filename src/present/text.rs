@@ -6,7 +6,7 @@ use super::i18n::{Locale, format_period};
 use super::labels;
 use crate::access::Role;
 use crate::definitions::dimension::{AGE_BAND, SEX};
-use crate::domain::Code;
+use crate::domain::{Code, Currency};
 
 /// Text from the definition files with its numbers kept whole: a French "5 000" typed
 /// with a plain space gets the narrow no-break space `format_number` writes, so a line
@@ -43,6 +43,9 @@ pub fn describe_filters(filters: &Filters, locale: Locale) -> String {
     }
     if let Some(a) = filters.age_band {
         parts.push(labels::value_label(AGE_BAND, a.code(), locale));
+    }
+    if let Some(c) = filters.currency {
+        parts.push(labels::value_label(Currency::SET, c.code(), locale));
     }
     match filters.compare {
         Some(super::filters::Compare::Previous) => parts.push(

@@ -44,7 +44,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 
 /** Every page the server offers to the public; the index's links must match. */
-const DASHBOARDS = ['overview', 'returns', 'psychosocial', 'campaigns', 'training', 'ponam', 'results'];
+const DASHBOARDS = ['overview', 'returns', 'psychosocial', 'campaigns', 'training', 'ponam', 'results', 'budget'];
 const LANGUAGES = [
   // French is the default: no query parameter, a French-speaking browser.
   { code: 'fr', query: '', locale: 'fr-FR' },
@@ -316,7 +316,7 @@ async function signIn(browser, server) {
 /** All checks of one page in one language; returns its problems. */
 async function checkPage(browser, base, target, language, shots, session) {
   const problems = [];
-  const pathAndQuery = target.path + (language.query ? `?${language.query}` : '');
+  const pathAndQuery = target.path + (language.query ? `${target.path.includes('?') ? '&' : '?'}${language.query}` : '');
   const url = base + pathAndQuery;
   // Pages behind the login are opened signed in; the login page itself, signed out.
   const contextOptions = { locale: language.locale, serviceWorkers: 'block', ...(target.signedOut ? {} : { storageState: session }) };
@@ -481,6 +481,8 @@ async function main() {
       { name: 'login', path: '/login', dashboard: false, signedOut: true },
       { name: 'index', path: '/', dashboard: false },
       ...DASHBOARDS.map((id) => ({ name: id, path: `/d/${id}`, dashboard: true })),
+      // The widest amounts (XOF), a quarter and its comparison.
+      { name: 'budget-xof', path: '/d/budget?period=2019-Q3&compare=previous&currency=XOF', dashboard: true },
       { name: 'deliveries', path: '/deliveries', dashboard: false },
     ];
     for (const target of targets) {

@@ -19,6 +19,9 @@ use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke};
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Identifier, SpanTag, Tag, TagGroup, TagKind, TagTree,
+};
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt, SvgSettings};
 use resvg::usvg;
@@ -94,9 +97,11 @@ enum Op {
         width: f64,
         colour: Colour,
     },
-    /// A chart: `svgs[index]` drawn into this box.
+    /// A chart: `svgs[index]` drawn into this box; `alt` says what it shows (the
+    /// figure's alternate text in the tagged PDF; its values follow as a table).
     Svg {
         index: usize,
+        alt: String,
         x: f64,
         y: f64,
         w: f64,
@@ -465,6 +470,9 @@ pub(super) struct Pack<'a> {
     pub(super) snapshot: &'a Snapshot,
     pub(super) stamp: Stamp,
     pub(super) locale: Locale,
+    /// The notes programme leads wrote, when the document shows them: time charts
+    /// then carry their numbered marks, with the notes listed under the chart.
+    pub(super) notes: Option<&'a crate::definitions::Notes>,
 }
 
 impl Pack<'_> {
@@ -720,7 +728,12 @@ impl Pack<'_> {
     }
 
     /// A chart panel: heading, description, the chart, its note, its values.
-    pub(super) fn chart_panel(&mut self, p: &Panel, filters: &Filters) -> Result<(), ExportError> {
+    pub(super) fn chart_panel(
+        &mut self,
+        d: &Dashboard,
+        p: &Panel,
+        filters: &Filters,
+    ) -> Result<(), ExportError> {
         let l = self.locale;
         let title = l.pick(&p.title.fr, &p.title.en);
         let description = l.pick(&p.description.fr, &p.description.en);
@@ -746,11 +759,25 @@ impl Pack<'_> {
             self.layout.gap(18.0);
             return Ok(());
         };
-        let svg = chart::panel_svg(self.snapshot, l, p, &figures, &[]);
+        let (marked, marks): (Vec<_>, Vec<_>) = self
+            .notes
+            .map(|notes| crate::present::notes::on_chart(notes, d, p, &figures, l))
+            .unwrap_or_default()
+            .into_iter()
+            .unzip();
+        let svg = chart::panel_svg(self.snapshot, l, p, &figures, &marks);
         let tree = usvg::Tree::from_str(&svg, &image::options())?;
         let (w_px, h_px) = (tree.size().width() as f64, tree.size().height() as f64);
         let note = p.note.as_ref().map(|n| l.pick(&n.fr, &n.en));
-        let note_height = note.map_or(0.0, |n| Layout::measure(n, WIDTH, SMALL, Face::Oblique));
+        let marked: Vec<String> = marked
+            .iter()
+            .map(|n| format!("{}. {} – {}", n.number, n.when, n.text))
+            .collect();
+        let note_height = note.map_or(0.0, |n| Layout::measure(n, WIDTH, SMALL, Face::Oblique))
+            + marked
+                .iter()
+                .map(|n| Layout::measure(n, WIDTH, SMALL, Face::Regular))
+                .sum::<f64>();
         // Heading, chart and note stay together. The chart is full width (less when
         // taller than a page); rather than leave the rest of a page empty, it may
         // shrink to 70 % of that to fit — not more, or its labels would fall under
@@ -776,12 +803,16 @@ impl Pack<'_> {
         let y = self.layout.y;
         self.layout.push(Op::Svg {
             index,
+            alt: format!("{title}. {description}"),
             x: LEFT + (WIDTH - w) / 2.0,
             y,
             w,
             h,
         });
         self.layout.y += h + 4.0;
+        for n in &marked {
+            self.layout.paragraph(n, SMALL, Face::Regular, INK);
+        }
         if let Some(note) = note {
             self.layout.paragraph(note, SMALL, Face::Oblique, INK);
         }
@@ -846,6 +877,73 @@ impl Pack<'_> {
         self.layout.gap(6.0);
         grid.place(&mut self.layout, 1);
         self.layout.gap(20.0);
+    }
+
+    /// A budget panel: its chart (when it draws one) and its table.
+    pub(super) fn budget(
+        &mut self,
+        d: &Dashboard,
+        p: &Panel,
+        filters: &Filters,
+    ) -> Result<(), ExportError> {
+        let l = self.locale;
+        let Some(table) = Table::of_budget(d, p, self.snapshot, filters, l) else {
+            return Ok(());
+        };
+        let title = table.title.clone();
+        let description = table.description.clone();
+        let head_height = Layout::measure(&title, WIDTH, HEADING, Face::Bold)
+            + 2.0
+            + Layout::measure(&description, WIDTH, BODY, Face::Regular)
+            + 6.0;
+        let grid = grid_of(&table, &self.stamp);
+        match super::budget_svg(self.snapshot, d, p, filters, l) {
+            Some(svg) => {
+                let tree = usvg::Tree::from_str(&svg, &image::options())?;
+                let (w_px, h_px) = (tree.size().width() as f64, tree.size().height() as f64);
+                let scale = (WIDTH / w_px).min((BOTTOM - TOP - head_height - 10.0) / h_px);
+                let (w, h) = (w_px * scale, h_px * scale);
+                self.layout.ensure(head_height + h + 4.0);
+                self.heading(&title);
+                self.layout
+                    .paragraph(&description, BODY, Face::Regular, MUTED);
+                self.layout.gap(6.0);
+                let index = self.layout.svgs.len();
+                self.layout.svgs.push(tree);
+                let y = self.layout.y;
+                self.layout.push(Op::Svg {
+                    index,
+                    alt: format!("{title}. {description}"),
+                    x: LEFT + (WIDTH - w) / 2.0,
+                    y,
+                    w,
+                    h,
+                });
+                self.layout.y += h + 8.0;
+                self.layout
+                    .ensure(line_height(SMALL) + grid.start_height(3));
+                let caption = self.t("Valeurs publiées", "Published values");
+                self.layout.paragraph(caption, SMALL, Face::Bold, INK);
+            }
+            None => {
+                self.layout.ensure(head_height + grid.start_height(3));
+                self.heading(&title);
+                self.layout
+                    .paragraph(&description, BODY, Face::Regular, MUTED);
+                self.layout.gap(6.0);
+            }
+        }
+        grid.place(&mut self.layout, 3);
+        for (name, text) in &table.notes {
+            self.layout.paragraph(
+                &format!("{name}{} {text}", l.pick("\u{a0}:", ":")),
+                SMALL,
+                Face::Oblique,
+                INK,
+            );
+        }
+        self.layout.gap(20.0);
+        Ok(())
     }
 
     /// The results framework for the pack's quarter, as a table.
@@ -982,6 +1080,7 @@ pub fn render(
         snapshot,
         stamp,
         locale,
+        notes: None,
     };
     pack.cover(d);
     let kpis: Vec<&Panel> = d
@@ -998,8 +1097,10 @@ pub fn render(
             has_ponam = true;
         } else if p.kind == PanelKind::Results {
             pack.results(d, p, filters);
+        } else if p.kind == PanelKind::Budget {
+            pack.budget(d, p, filters)?;
         } else {
-            pack.chart_panel(p, filters)?;
+            pack.chart_panel(d, p, filters)?;
         }
     }
     if !has_ponam {
@@ -1028,6 +1129,71 @@ fn fill(colour: Colour) -> Fill {
     }
 }
 
+/// The tag tree of a pack, built as it is drawn: its structure for screen readers and
+/// reflow — headings (by size: the cover's title, section headings, subheadings),
+/// paragraphs (consecutive lines of one style), figures with their alternate text.
+/// Rules, boxes and page feet are artifacts. Tables are read row by row as
+/// paragraphs (the layout draws cells as lines of text).
+#[derive(Default)]
+struct Tags {
+    tree: Vec<TagGroup>,
+    /// The group being filled, with the style and baseline of its last line.
+    open: Option<(TagGroup, f64, f64, Face, f64)>,
+}
+
+impl Tags {
+    fn text(&mut self, id: Identifier, text: &str, x: f64, y: f64, size: f64, face: Face) {
+        // A line right under the previous one, in the same style, continues it.
+        if let Some((group, last_x, last_y, last_face, last_size)) = &mut self.open {
+            let next = (y - *last_y - line_height(size)).abs() < 0.5;
+            if next && *last_face == face && *last_size == size && (*last_x - x).abs() < 0.5 {
+                group.push(id);
+                *last_y = y;
+                return;
+            }
+        }
+        self.close();
+        let heading = |level: u16| -> TagKind {
+            Tag::Hn(
+                std::num::NonZeroU16::new(level).unwrap_or(std::num::NonZeroU16::MIN),
+                Some(text.to_string()),
+            )
+            .into()
+        };
+        let kind: TagKind = match face {
+            Face::Bold if size > HEADING => heading(1),
+            Face::Bold if size >= HEADING => heading(2),
+            Face::Bold if size > BODY => heading(3),
+            _ => Tag::P.into(),
+        };
+        let mut group = TagGroup::new(kind);
+        group.push(id);
+        self.open = Some((group, x, y, face, size));
+    }
+
+    fn figure(&mut self, id: Identifier, alt: &str) {
+        self.close();
+        let mut group = TagGroup::new(Tag::Figure(Some(alt.to_string())));
+        group.push(id);
+        self.tree.push(group);
+    }
+
+    fn close(&mut self) {
+        if let Some((group, ..)) = self.open.take() {
+            self.tree.push(group);
+        }
+    }
+
+    fn finish(mut self, locale: Locale) -> TagTree {
+        self.close();
+        let mut tree = TagTree::new().with_lang(Some(locale.code().to_string()));
+        for group in self.tree {
+            tree.push(group);
+        }
+        tree
+    }
+}
+
 pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<u8>, ExportError> {
     let regular = font(dejavu::sans::regular())?;
     let bold = font(dejavu::sans::bold())?;
@@ -1036,6 +1202,7 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
     let size = PageSettings::from_wh(PAGE_W as f32, PAGE_H as f32)
         .ok_or_else(|| ExportError::Pdf("bad page size".into()))?;
     let svgs: Vec<Arc<usvg::Tree>> = layout.svgs.into_iter().map(Arc::new).collect();
+    let mut tags = Tags::default();
     for ops in &layout.pages {
         let mut page = document.start_page_with(size.clone());
         let mut surface = page.surface();
@@ -1056,6 +1223,17 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
                         Face::Bold => bold.clone(),
                         Face::Oblique => oblique.clone(),
                     };
+                    // Page feet (below the text area) are artifacts, repeated on every
+                    // page; every other line is read in the order it was laid out.
+                    let foot = *y > BOTTOM;
+                    let id = if foot {
+                        surface.start_tagged(ContentTag::Artifact(Artifact::new(
+                            ArtifactType::Footer,
+                            None,
+                        )))
+                    } else {
+                        surface.start_tagged(ContentTag::Span(SpanTag::empty()))
+                    };
                     surface.draw_text(
                         Point::from_xy(*x as f32, *y as f32),
                         font,
@@ -1064,6 +1242,10 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
                         false,
                         TextDirection::Auto,
                     );
+                    surface.end_tagged();
+                    if !foot {
+                        tags.text(id, text, *x, *y, *size, *face);
+                    }
                 }
                 Op::Rect { x, y, w, h, colour } => {
                     let Some(rect) = Rect::from_xywh(*x as f32, *y as f32, *w as f32, *h as f32)
@@ -1073,9 +1255,15 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
                     let mut path = PathBuilder::new();
                     path.push_rect(rect);
                     if let Some(path) = path.finish() {
+                        // Rules and boxes are decoration, not content.
+                        surface.start_tagged(ContentTag::Artifact(Artifact::new(
+                            ArtifactType::Other,
+                            None,
+                        )));
                         surface.set_stroke(None);
                         surface.set_fill(Some(fill(*colour)));
                         surface.draw_path(&path);
+                        surface.end_tagged();
                     }
                 }
                 Op::Line {
@@ -1088,6 +1276,10 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
                     path.move_to(from.0 as f32, from.1 as f32);
                     path.line_to(to.0 as f32, to.1 as f32);
                     if let Some(path) = path.finish() {
+                        surface.start_tagged(ContentTag::Artifact(Artifact::new(
+                            ArtifactType::Other,
+                            None,
+                        )));
                         surface.set_fill(None);
                         surface.set_stroke(Some(Stroke {
                             paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
@@ -1096,17 +1288,28 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
                         }));
                         surface.draw_path(&path);
                         surface.set_stroke(None);
+                        surface.end_tagged();
                     }
                 }
-                Op::Svg { index, x, y, w, h } => {
+                Op::Svg {
+                    index,
+                    alt,
+                    x,
+                    y,
+                    w,
+                    h,
+                } => {
                     let (Some(tree), Some(size)) =
                         (svgs.get(*index), Size::from_wh(*w as f32, *h as f32))
                     else {
                         continue;
                     };
+                    let id = surface.start_tagged(ContentTag::Other);
                     surface.push_transform(&Transform::from_translate(*x as f32, *y as f32));
                     surface.draw_svg(tree, size, SvgSettings::default());
                     surface.pop();
+                    surface.end_tagged();
+                    tags.figure(id, alt);
                 }
             }
         }
@@ -1117,6 +1320,7 @@ pub(super) fn draw(layout: Layout, stamp: &Stamp, locale: Locale) -> Result<Vec<
         Locale::Fr => format!("{} – dossier de briefing", stamp.dashboard),
         Locale::En => format!("{} – briefing pack", stamp.dashboard),
     };
+    document.set_tag_tree(tags.finish(locale));
     document.set_metadata(
         Metadata::new()
             .title(title)

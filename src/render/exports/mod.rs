@@ -78,8 +78,13 @@ impl Format {
 
 /// Whether a panel kind has an image export (headline figures and the PONAM table
 /// are figures, not charts: CSV and XLSX only).
-pub fn has_image(kind: PanelKind) -> bool {
-    chart::draws_chart(kind)
+pub fn has_image(panel: &Panel) -> bool {
+    match panel.kind {
+        PanelKind::Budget => panel
+            .show
+            .is_some_and(|v| v != crate::definitions::dashboard::BudgetView::Summary),
+        kind => chart::draws_chart(kind),
+    }
 }
 
 /// What every export says about where its figures come from.
@@ -287,6 +292,10 @@ fn panel_table(
     if panel.kind == PanelKind::Results {
         return Ok(Table::of_results(snapshot, d, panel, filters, locale));
     }
+    if panel.kind == PanelKind::Budget {
+        return Table::of_budget(d, panel, snapshot, filters, locale)
+            .ok_or(ExportError::NotPublished);
+    }
     let figures =
         panels::figures(snapshot, panel, filters, locale).map_err(|_| ExportError::NotPublished)?;
     if figures.categories.is_empty() {
@@ -304,13 +313,17 @@ pub fn panel_image(
     locale: Locale,
 ) -> Result<String, ExportError> {
     let l = locale;
-    let figures = match panels::figures(snapshot, panel, filters, l) {
-        Ok(f) if !f.categories.is_empty() => f,
-        Ok(_) | Err(Unavailable::NotPublished | Unavailable::NoMeasure) => {
-            return Err(ExportError::NotPublished);
-        }
+    let chart = if panel.kind == PanelKind::Budget {
+        budget_svg(snapshot, d, panel, filters, l).ok_or(ExportError::NotPublished)?
+    } else {
+        let figures = match panels::figures(snapshot, panel, filters, l) {
+            Ok(f) if !f.categories.is_empty() => f,
+            Ok(_) | Err(Unavailable::NotPublished | Unavailable::NoMeasure) => {
+                return Err(ExportError::NotPublished);
+            }
+        };
+        chart::panel_svg(snapshot, l, panel, &figures, &[])
     };
-    let chart = chart::panel_svg(snapshot, l, panel, &figures, &[]);
     let stamp = Stamp::new(snapshot, d, filters, l);
     let mut captions = Vec::new();
     if let Some(note) = &panel.note {
@@ -330,6 +343,26 @@ pub fn panel_image(
             captions: &captions,
         },
     )
+}
+
+/// The chart of a budget panel (none for the summary, or without a budget).
+pub(crate) fn budget_svg(
+    snapshot: &Snapshot,
+    d: &Dashboard,
+    panel: &Panel,
+    filters: &Filters,
+    locale: Locale,
+) -> Option<String> {
+    let (budget, view) = (d.budget.as_deref()?, panel.show?);
+    let execution = crate::present::budget::Execution::of(snapshot, budget, filters, locale);
+    let mut chart = execution.chart(
+        view,
+        locale.pick(&panel.title.fr, &panel.title.en),
+        locale.pick(&panel.description.fr, &panel.description.en),
+        locale,
+    )?;
+    chart.id = format!("c-{}", panel.id);
+    crate::present::charts::render(&chart).ok()
 }
 
 /// Renders one panel export.
@@ -370,10 +403,20 @@ mod tests {
             sex: None,
             age_band: Some(AgeBand::A60Plus),
             compare: None,
+            currency: None,
         };
         assert_eq!(
             file_name("returns", "by-region", &filters, "csv"),
             "returns-by-region-2018-Q3-ML01-60plus.csv"
+        );
+        let in_francs = Filters {
+            period: Period::parse("2019-Q3"),
+            currency: Some(crate::domain::Currency::Xof),
+            ..Filters::default()
+        };
+        assert_eq!(
+            file_name("budget", "lines", &in_francs, "xlsx"),
+            "budget-lines-2019-Q3-XOF.xlsx"
         );
         assert_eq!(
             file_name("overview", "briefing", &Filters::default(), "pdf"),

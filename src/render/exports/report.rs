@@ -1,8 +1,11 @@
 //! The quarterly donor report (`reintegra report`, `/report/{quarter}.pdf`): one A4 PDF
 //! for a quarter, in French or English — a cover with the programme and the disclosure
-//! note; the results framework for the quarter; what changed since the previous
+//! note; the results framework for the quarter; budget execution in the quarter (spent
+//! against planned, per line, cumulative, per output, costs per person); what changed
+//! since the previous
 //! quarter (every headline figure with its change, from published figures only); the
-//! key time series with the notes programme leads wrote; what happened in the quarter;
+//! key time series with the numbered marks of the notes programme leads wrote, listed
+//! under each chart; what happened in the quarter;
 //! and the PONAM alignment. It is drawn like the briefing pack (same layout, fonts
 //! embedded), from the snapshot served and the definitions — never from a record.
 
@@ -44,6 +47,7 @@ pub fn quarterly(
         snapshot,
         stamp,
         locale: l,
+        notes: Some(notes),
     };
     let summary = programme
         .lead
@@ -74,7 +78,23 @@ pub fn quarterly(
         }
     }
 
-    // 2. What changed since the previous quarter: every headline figure.
+    // 2. Budget execution in the quarter, in the grant's currency: the headline
+    // figures, every budget line and cumulative spending against the plan.
+    for d in dashboards.iter().filter(|d| d.shows_budget()) {
+        pack.heading(&format!(
+            "{} — {period_name}",
+            l.pick(&d.title.fr, &d.title.en)
+        ));
+        let filters = Filters {
+            period: Some(quarter),
+            ..Filters::default()
+        };
+        for p in d.panels.iter().filter(|p| p.kind == PanelKind::Budget) {
+            pack.budget(d, p, &filters)?;
+        }
+    }
+
+    // 3. What changed since the previous quarter: every headline figure.
     pack.heading(l.pick(
         "Ce qui a changé depuis le trimestre précédent",
         "What changed since the previous quarter",
@@ -98,14 +118,14 @@ pub fn quarterly(
         pack.key_figures_titled(&kpis, &filters, against, None);
     }
 
-    // 3. The key time series, whole programme, then what happened in the quarter.
+    // 4. The key time series, whole programme, then what happened in the quarter.
     pack.heading(l.pick(
         "Évolution depuis le début du programme",
         "Trends since the programme began",
     ));
     for d in dashboards {
         for p in d.panels.iter().filter(|p| p.kind == PanelKind::Line) {
-            pack.chart_panel(p, &Filters::default())?;
+            pack.chart_panel(d, p, &Filters::default())?;
         }
     }
     let (start, end) = quarter_bounds(quarter);
@@ -139,7 +159,7 @@ pub fn quarterly(
         ));
     }
 
-    // 4. The policy alignment.
+    // 5. The policy alignment.
     for d in dashboards {
         for p in d.panels.iter().filter(|p| p.kind == PanelKind::Ponam) {
             pack.ponam(d, p, false);

@@ -223,6 +223,63 @@ impl Table {
         }
     }
 
+    /// A budget panel's table (see `present::budget`), in the page's currency; none
+    /// without a budget.
+    pub fn of_budget(
+        d: &Dashboard,
+        panel: &Panel,
+        snapshot: &crate::snapshot::Snapshot,
+        filters: &crate::present::filters::Filters,
+        locale: Locale,
+    ) -> Option<Table> {
+        use crate::present::budget::{Cell, Execution};
+        let l = locale;
+        let (budget, view) = (d.budget.as_deref()?, panel.show?);
+        let execution = Execution::of(snapshot, budget, filters, l);
+        let grid = execution.grid(view, l);
+        let not_published = l.pick("non publié", "not published");
+        Some(Table {
+            title: l.pick(&panel.title.fr, &panel.title.en).to_string(),
+            description: l
+                .pick(&panel.description.fr, &panel.description.en)
+                .to_string(),
+            columns: grid
+                .columns
+                .iter()
+                .map(|c| match c.decimals {
+                    Some(n) => Column::number(c.name.clone(), n),
+                    None => Column::text(c.name.clone()),
+                })
+                .collect(),
+            rows: grid
+                .rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|c| match c {
+                            Cell::Text(t) => Value::Text(t),
+                            Cell::Number(v) => Value::Number(v),
+                            Cell::NotPublished => Value::Text(not_published.into()),
+                            Cell::None => Value::Missing,
+                        })
+                        .collect()
+                })
+                .collect(),
+            has_code: false,
+            notes: vec![
+                (
+                    l.pick("Monnaie", "Currency").to_string(),
+                    labels::value_label("currency", execution.currency, l),
+                ),
+                (
+                    l.pick("Taux de change", "Exchange rates").to_string(),
+                    l.pick(&budget.rates_source.fr, &budget.rates_source.en)
+                        .to_string(),
+                ),
+            ],
+        })
+    }
+
     /// The results framework for the page's quarter: one row per indicator with the
     /// result it serves, its baseline, the quarter's value, targets and status.
     pub fn of_results(
@@ -280,6 +337,16 @@ impl Table {
                     }
                 }
             }
+        }
+        // Baselines and values are shown with a decimal only when one of them has one
+        // (a mean score, a survey share), never "1 942,0" for a count.
+        let mut columns = columns;
+        for c in [3, 4] {
+            let fractional = rows.iter().any(|r| match r.get(c) {
+                Some(Value::Number(v)) => (v * 10.0).round() % 10.0 != 0.0,
+                _ => false,
+            });
+            columns[c].decimals = Some(usize::from(fractional));
         }
         Table {
             title: l.pick(&panel.title.fr, &panel.title.en).to_string(),

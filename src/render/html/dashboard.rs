@@ -12,7 +12,7 @@ use maud::{Markup, PreEscaped, html};
 use crate::definitions::dashboard::Filter;
 use crate::definitions::dimension::{AGE_BAND, CERCLE, REGION, SEX};
 use crate::definitions::{Dashboard, Notes, Panel, PanelKind};
-use crate::domain::{AgeBand, Code, Sex};
+use crate::domain::{AgeBand, Code, Currency, Sex};
 use crate::present::chart;
 use crate::present::charts::sparkline;
 use crate::present::filters::{Compare, Filters, Options, Period};
@@ -36,7 +36,7 @@ pub struct Content<'a> {
 }
 
 impl Content<'_> {
-    fn t<'s>(&self, fr: &'s str, en: &'s str) -> &'s str {
+    pub(super) fn t<'s>(&self, fr: &'s str, en: &'s str) -> &'s str {
         self.locale.pick(fr, en)
     }
 }
@@ -76,6 +76,7 @@ pub fn dashboard_main(
                 @match p.kind {
                     PanelKind::Ponam => (ponam(page, d, p, filters)),
                     PanelKind::Results => (results(page, d, p, filters)),
+                    PanelKind::Budget => (super::budget::panel(page, d, p, filters, filters.against(options))),
                     _ => (chart_panel(page, d, p, filters)),
                 }
             }
@@ -144,6 +145,8 @@ fn filter_form(page: &Content<'_>, d: &Dashboard, filters: &Filters, options: &O
                     select name="period" {
                         @if d.results.is_some() {
                             option value="" { (page.t("Dernier trimestre complet", "Latest complete quarter")) }
+                        } @else if d.budget.is_some() {
+                            option value="" { (page.t("Tout le projet", "Whole project")) }
                         } @else {
                             option value="" { (page.t("Tout le programme", "Whole programme")) }
                         }
@@ -215,6 +218,19 @@ fn filter_form(page: &Content<'_>, d: &Dashboard, filters: &Filters, options: &O
                     }
                 }
             }
+            @if d.offers(Filter::Currency) {
+                label {
+                    span { (page.t("Monnaie", "Currency")) }
+                    select name="currency" {
+                        @let grant = d.budget.as_deref().map_or("USD", |b| b.currency);
+                        @for c in Currency::ALL {
+                            @let code = c.code();
+                            @let chosen = filters.currency.map_or(code == grant, |f| f == *c);
+                            option value=(if code == grant { "" } else { code }) selected[chosen] { (labels::value_label(Currency::SET, code, l)) }
+                        }
+                    }
+                }
+            }
             button type="submit" { (page.t("Appliquer", "Apply")) }
             a.reset href={ "/d/" (d.id) @if l == Locale::En { "?lang=en" } } { (page.t("Réinitialiser", "Reset")) }
         }
@@ -235,7 +251,12 @@ fn unavailable_text(page: &Content<'_>, why: &Unavailable) -> String {
 
 /// The download links of a panel, carrying the page's filters and language: tables
 /// always, images for charts and maps.
-fn export_links(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> Markup {
+pub(super) fn export_links(
+    page: &Content<'_>,
+    d: &Dashboard,
+    p: &Panel,
+    filters: &Filters,
+) -> Markup {
     let query = exports::query(filters, page.locale);
     let href = |format: Format| {
         format!(
@@ -269,7 +290,7 @@ fn export_links(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters)
             page.t("Classeur Excel", "Excel workbook").to_string(),
         ),
     ];
-    if exports::has_image(p.kind) {
+    if exports::has_image(p) {
         links.push((
             href(Format::Svg),
             "SVG",

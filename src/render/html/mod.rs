@@ -4,9 +4,11 @@
 //!
 //! - `layout`: the frame of every page (header, navigation, footer), and frames kept
 //!   per role and filled per viewer;
+//! - `budget`: the panels of budget dashboards;
 //! - `index`, `dashboard`, `admin`, `deliveries`, `login`, `error`: one kind of page each.
 
 pub mod admin;
+pub mod budget;
 pub mod dashboard;
 pub mod deliveries;
 pub mod error;

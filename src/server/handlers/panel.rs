@@ -61,7 +61,7 @@ pub async fn file(
     let Some(panel) = d.panels.iter().position(|p| p.id == panel_id) else {
         return Err(request.fail(&shared, Problem::NotFound));
     };
-    if format.is_image() && !has_image(d.panels[panel].kind) {
+    if format.is_image() && !has_image(&d.panels[panel]) {
         return Err(request.fail(&shared, Problem::NotFound));
     }
     let key = Kept::Panel {
