@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::definitions::{
-    Budget, DefinitionError, MeasureInfo, budget, dashboard, measure, notes, programme, results,
+    Budget, DefinitionError, MeasureInfo, budget, dashboard, iati, measure, notes, programme,
+    results,
 };
 use crate::extract::report::{format_rows, kind_name, place, rows_word};
 use crate::extract::{self, source::Dialect};
@@ -100,6 +101,8 @@ pub fn check_path(
             out.push(check_results(&p, queries));
         } else if name == budget::FILE {
             out.push(check_budget(&p));
+        } else if name == iati::FILE {
+            out.push(check_iati(&p));
         } else if p.extension().is_some_and(|e| e == "toml") {
             out.push(check_dashboard(&p, queries));
         } else if p.extension().is_some_and(|e| e == "sql") {
@@ -426,6 +429,39 @@ fn check_dashboard(path: &Path, queries: &Path) -> Checked {
             ),
         ),
         Err(e) => verdict(false, format!("INVALID {e}\n")),
+    }
+}
+
+/// `_iati.toml`: the project as an IATI activity — its codes, dates and regions, and
+/// with the budget and the results framework beside it (same currency, budget quarters
+/// inside its dates, percentage indicators that exist).
+fn check_iati(path: &Path) -> Checked {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let verdict = |ok: bool, text: String| Checked {
+        path: path.to_path_buf(),
+        ok,
+        text,
+    };
+    match iati::Definitions::load(dir) {
+        Ok(Some(d)) => verdict(
+            true,
+            format!(
+                "OK      {}: IATI activity {}, {} participating organisations, {} regions\n",
+                path.display(),
+                d.activity.identifier,
+                d.activity.participating.len(),
+                d.activity.locations.regions.len()
+            ),
+        ),
+        Ok(None) => verdict(false, format!("INVALID {}: cannot read\n", path.display())),
+        Err(e) => verdict(
+            false,
+            format!(
+                "INVALID {}: {} problem(s)\n{e}\n",
+                path.display(),
+                e.0.len()
+            ),
+        ),
     }
 }
 

@@ -28,8 +28,8 @@
 //!
 //! - [`present`]: a snapshot's figures as a reader sees them — typed filters, panels,
 //!   charts, maps, labels, French and English — with no HTTP and no HTML;
-//! - [`render`]: pages (HTML), exports (CSV, XLSX, SVG, PNG, the PDF briefing pack)
-//!   and the API's bodies;
+//! - [`render`]: pages (HTML), exports (CSV, XLSX, SVG, PNG, the PDF briefing pack,
+//!   the quarterly report, the IATI activity file) and the API's bodies;
 //! - [`server`]: routes, access, caching, responses.
 //!
 //! Shared by both sides: [`definitions`] (measure headers, dashboards, the programme's

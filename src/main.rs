@@ -26,6 +26,22 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ExportCommand {
+    /// The project as one IATI 2.03 activity (XML): organisations, dates, regions,
+    /// sector, budgets per quarter, expenditure per quarter and results from the
+    /// published snapshot (the same file as `/open/iati.xml`).
+    Iati {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// The folder holding `_iati.toml`, `_budget.toml` and `_results.toml`.
+        #[arg(long, env = "REINTEGRA_DASHBOARDS", default_value = "dashboards")]
+        dashboards: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Write realistic de-identified extracts (one CSV per kind).
     Fixtures {
@@ -104,6 +120,12 @@ enum Command {
         /// Whose dashboards the report covers (donor, programme, admin…).
         #[arg(long, default_value = "donor")]
         role: String,
+    },
+    /// Open formats of the published figures: `export iati` writes the project as an
+    /// IATI 2.03 activity file (XML).
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     Sync {
         /// The data folder the job publishes into.
@@ -441,6 +463,19 @@ fn run(command: Command) -> anyhow::Result<u8> {
             )?;
             std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} bytes)", out.display(), pdf.len());
+            Ok(0)
+        }
+        Command::Export {
+            command:
+                ExportCommand::Iati {
+                    data,
+                    out,
+                    dashboards,
+                },
+        } => {
+            let xml = reintegra::render::exports::iati::for_data_folder(&data, &dashboards)?;
+            std::fs::write(&out, &xml).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), xml.len());
             Ok(0)
         }
         Command::Sync { from, to } => {

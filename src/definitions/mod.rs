@@ -1,7 +1,8 @@
 //! definitions: what the project's own files declare — measures (`queries/*.sql`
 //! headers), dashboards (`dashboards/*.toml`), the programme's text
 //! (`dashboards/_programme.toml`), the results framework (`dashboards/_results.toml`),
-//! the grant's budget (`dashboards/_budget.toml`), the dimension names they share, and
+//! the grant's budget (`dashboards/_budget.toml`), the project as an IATI activity
+//! (`dashboards/_iati.toml`), the dimension names they share, and
 //! the notes
 //! programme leads write to explain figures (`DATA/notes/*.toml`) — parsed and
 //! checked, with problems located by file and line.
@@ -12,6 +13,7 @@
 pub mod budget;
 pub mod dashboard;
 pub mod dimension;
+pub mod iati;
 pub mod measure;
 pub mod notes;
 pub mod programme;

@@ -102,7 +102,8 @@ pub enum Access {
     /// Programme staff and administrators (internal pages with exact counts); any
     /// other signed-in role gets 404, as for a page that does not exist.
     Internal,
-    /// Donors, programme staff and administrators (the quarterly donor report).
+    /// Donors, programme staff and administrators (the quarterly donor report, the
+    /// IATI activity file).
     Donor,
 }
 
@@ -171,6 +172,12 @@ pub fn routes() -> Vec<Route> {
             Access::Donor,
             "/report/2019-Q3.pdf",
             get(handlers::report::pdf),
+        ),
+        route(
+            "/open/iati.xml",
+            Access::Donor,
+            "/open/iati.xml",
+            get(handlers::iati::xml),
         ),
         route(
             "/deliveries",

@@ -77,6 +77,9 @@ pub enum Kept {
         filters: Filters,
         role: Role,
     },
+    /// The IATI activity file: the same for every reader who may have it (it depends
+    /// on the snapshot and the definitions only; both languages are in it).
+    Iati,
     /// The quarterly report over the dashboards a role opens, with the notes.
     Report {
         quarter: crate::present::filters::Period,
@@ -90,6 +93,8 @@ pub enum Kept {
 pub struct Sources<'a> {
     pub dashboards: &'a [Dashboard],
     pub programme: &'a Programme,
+    /// What the IATI activity file is written from (none: no `_iati.toml`).
+    pub iati: Option<&'a crate::definitions::iati::Definitions>,
     pub snapshot: &'a Snapshot,
     /// Filter values each dashboard offers, by dashboard id.
     pub options: &'a HashMap<String, Arc<Options>>,
@@ -108,6 +113,15 @@ impl Kept {
     pub fn render(&self, from: &Sources<'_>) -> Result<Vec<u8>, ExportError> {
         let snapshot = from.snapshot;
         match *self {
+            Kept::Iati => {
+                let d = from.iati.ok_or(ExportError::NotPublished)?;
+                exports::iati::render(&exports::iati::Sources {
+                    snapshot,
+                    activity: &d.activity,
+                    budget: &d.budget,
+                    framework: &d.framework,
+                })
+            }
             Kept::Report {
                 quarter,
                 locale,

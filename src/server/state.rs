@@ -190,6 +190,9 @@ pub struct Shared {
     pub dashboards: Vec<Dashboard>,
     /// The programme's text (`_programme.toml` beside the dashboards).
     pub programme: Arc<Programme>,
+    /// What the IATI activity file is written from (`_iati.toml`, `_budget.toml`,
+    /// `_results.toml` beside the dashboards); none without `_iati.toml`.
+    pub iati: Option<Arc<crate::definitions::iati::Definitions>>,
     pub metrics: Metrics,
     pub auth: Auth,
     published: Published,
@@ -214,6 +217,7 @@ impl Shared {
         let dashboards = dashboard::load_dir(&settings.dashboards)?;
         let programme =
             Programme::load(&settings.dashboards).map_err(|e| DefinitionErrors(vec![e]))?;
+        let iati = crate::definitions::iati::Definitions::load(&settings.dashboards)?.map(Arc::new);
         let published = Published::new(settings.data.join("published"));
         let auth = Auth::new(
             &crate::access::dir(&settings.data),
@@ -227,6 +231,7 @@ impl Shared {
             settings,
             dashboards,
             programme: Arc::new(programme),
+            iati,
             metrics: Metrics::new(),
             auth,
             published,
@@ -347,6 +352,7 @@ impl Shared {
         let sources = Sources {
             dashboards: &self.dashboards,
             programme: &self.programme,
+            iati: self.iati.as_deref(),
             snapshot: &live.snapshot,
             options: &live.options,
         };

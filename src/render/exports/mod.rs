@@ -10,9 +10,11 @@
 //!
 //! - `table`: CSV and XLSX of a panel's figures (formulas neutralised);
 //! - `image`: a chart framed as a standalone SVG, and PNG;
-//! - `briefing`: the PDF briefing pack of a dashboard.
+//! - `briefing`: the PDF briefing pack of a dashboard;
+//! - `iati`: the project as an IATI 2.03 activity file (XML).
 
 pub mod briefing;
+pub mod iati;
 pub mod image;
 pub mod report;
 pub mod table;
@@ -199,6 +201,8 @@ pub enum ExportError {
     Png(String),
     #[error("writing PDF: {0}")]
     Pdf(String),
+    #[error("writing XML: {0}")]
+    Xml(String),
     #[error("the rendering task failed: {0}")]
     Task(String),
 }

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod deliveries;
 pub mod disclosure;
 pub mod healthz;
+pub mod iati;
 pub mod index;
 pub mod login;
 pub mod logout;
