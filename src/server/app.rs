@@ -173,6 +173,18 @@ pub fn routes() -> Vec<Route> {
             get(handlers::report::pdf),
         ),
         route(
+            "/open/",
+            Access::Reader,
+            "/open/",
+            get(handlers::open::page),
+        ),
+        route(
+            "/open/{file}",
+            Access::Reader,
+            "/open/returns_by_region.csv",
+            get(handlers::open::file),
+        ),
+        route(
             "/deliveries",
             Access::Internal,
             "/deliveries",

@@ -10,10 +10,12 @@
 //!
 //! - `table`: CSV and XLSX of a panel's figures (formulas neutralised);
 //! - `image`: a chart framed as a standalone SVG, and PNG;
-//! - `briefing`: the PDF briefing pack of a dashboard.
+//! - `briefing`: the PDF briefing pack of a dashboard;
+//! - `open_data`: HXL-tagged CSV tables and their Frictionless data package.
 
 pub mod briefing;
 pub mod image;
+pub mod open_data;
 pub mod report;
 pub mod table;
 

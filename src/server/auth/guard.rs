@@ -168,7 +168,8 @@ fn action_of(access: Access, route: &str) -> &'static str {
         _ if route.starts_with("/api/") => "api",
         _ if route.contains("/panels/")
             || route.ends_with(".pdf")
-            || route.starts_with("/report/") =>
+            || route.starts_with("/report/")
+            || route == "/open/{file}" =>
         {
             "export"
         }
