@@ -801,6 +801,8 @@ fn resource(snapshot: &Snapshot, table: &Table, file: &OpenFile) -> Result<Value
             "commentRows": [2]
         },
         "schema": Value::Object(schema),
+        // The measure and breakdown of the snapshot the rows are the cells of.
+        "reintegra": {"measure": table.measure, "breakdown": table.breakdown},
     }))
 }
 
