@@ -674,3 +674,33 @@ fn real_readers_accept_the_files() {
         );
     }
 }
+
+#[tokio::test]
+async fn person_tables_are_not_served_unrecorded() {
+    let data = tokio::task::spawn_blocking(data).await.unwrap();
+    let (copy, _keep) = copy_of_published(&data);
+    let token = account_token(&copy, "open-reader", Role::Donor);
+    let access = reintegra::access::dir(&copy);
+    std::fs::create_dir_all(&access).unwrap();
+    // A full disk: every write of the audit log fails.
+    std::os::unix::fs::symlink("/dev/full", access.join("audit.log")).unwrap();
+    let app = spawn_app(Settings::new(&copy, repo().join("dashboards"))).await;
+    let client = bearer_client(&token, reqwest::redirect::Policy::none());
+    let status = |path: &'static str| {
+        let (client, url) = (client.clone(), app.url(path));
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    let mut refused = false;
+    for _ in 0..50 {
+        let s = status("/open/returns_by_region.csv").await;
+        assert!(s == 200 || s == 503, "{s}");
+        if s == 503 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(refused, "a table of people is refused while the log fails");
+    // Estimates of people reached by campaigns are not person records.
+    assert_eq!(status("/open/people_reached_by_audience.csv").await, 200);
+}
