@@ -482,6 +482,7 @@ async function main() {
       { name: 'index', path: '/', dashboard: false },
       ...DASHBOARDS.map((id) => ({ name: id, path: `/d/${id}`, dashboard: true })),
       { name: 'deliveries', path: '/deliveries', dashboard: false },
+      { name: 'open', path: '/open/', dashboard: false },
     ];
     for (const target of targets) {
       for (const language of LANGUAGES) {

@@ -64,7 +64,7 @@ pub fn open(page: &Page<'_>, listing: &Listing<'_>) -> Markup {
         }
         section aria-labelledby="open-files" {
             h2 #open-files { (page.t("Fichiers", "Files")) }
-            table {
+            div.table-scroll { table.files {
                 caption { (page.t("Fichiers de la version publiée ", "Files of the published version ")) code { (page.snapshot.id) } }
                 thead {
                     tr {
@@ -87,7 +87,7 @@ pub fn open(page: &Page<'_>, listing: &Listing<'_>) -> Markup {
                         }
                     }
                 }
-            }
+            } }
         }
         section aria-labelledby="open-licence" {
             h2 #open-licence { (page.t("Licence", "Licence")) }
