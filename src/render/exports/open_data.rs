@@ -1003,3 +1003,69 @@ pub fn write_dir(out: &std::path::Path, data: &OpenData) -> Result<(), OpenDataE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licences_are_known_ids_or_plain_ids() {
+        let l = Licence::parse("cc-by-4.0").unwrap();
+        assert_eq!(l.id, "CC-BY-4.0");
+        assert_eq!(
+            l.path.as_deref(),
+            Some("https://creativecommons.org/licenses/by/4.0/")
+        );
+        assert_eq!(Licence::default(), l);
+        let other = Licence::parse("OGL-UK-3.0").unwrap();
+        assert_eq!((other.id.as_str(), other.path), ("OGL-UK-3.0", None));
+        for bad in ["", "CC BY", "a/b", "<x>", &"x".repeat(65)] {
+            assert!(Licence::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tables_are_named_by_measure_and_breakdown() {
+        let t = |m: &str, b: &[&str]| Table {
+            measure: m.into(),
+            breakdown: b.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(t("returns", &[]).file(), "returns_total.csv");
+        assert_eq!(
+            t("returns", &["sex", "age_band"]).file(),
+            "returns_by_sex_age_band.csv"
+        );
+    }
+
+    /// Every hashtag a column of any measure's dimension or value can get is a valid
+    /// HXL tag spec (lowercase: `#tag` then `+attribute`s, each a letter then letters,
+    /// digits or `_`), and names and tags never repeat within a table.
+    #[test]
+    fn every_column_gets_a_well_formed_hashtag() {
+        let token = |s: &str| {
+            s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        let measures = crate::definitions::measure::load_dir(std::path::Path::new("queries"))
+            .expect("the repository's measures");
+        for m in &measures {
+            let info = MeasureInfo::from(m);
+            for b in &m.breakdowns {
+                let table = Table {
+                    measure: m.id.clone(),
+                    breakdown: b.clone(),
+                };
+                let columns = columns(&info, &table, 10);
+                let mut names = BTreeSet::new();
+                let mut tags = BTreeSet::new();
+                for c in &columns {
+                    let spec = c.hxl.strip_prefix('#').expect("starts with #");
+                    assert!(spec.split('+').all(token), "{}: {}", m.id, c.hxl);
+                    assert!(names.insert(c.name.clone()), "{}: {}", m.id, c.name);
+                    assert!(tags.insert(c.hxl.clone()), "{}: {}", m.id, c.hxl);
+                }
+            }
+        }
+    }
+}
