@@ -713,7 +713,7 @@ fn package_text(
     let what = programme
         .tagline
         .as_ref()
-        .map(|t| l.pick(&t.fr, &t.en).to_string())
+        .map(|t| format!("{}. ", l.pick(&t.fr, &t.en)))
         .unwrap_or_default();
     let date = snapshot
         .data_as_of()
@@ -728,11 +728,11 @@ fn package_text(
     let note = snapshot.note(l.code());
     match l {
         Locale::Fr => format!(
-            "{what}. Chiffres agrégés et protégés publiés par reintegra : {set}, tirés de la version publiée {id} (données au {date}). Aucune donnée individuelle n'est publiée.\n\n{note}\n\nUne cellule de moins de {t} n'est pas publiée : sa valeur est vide et sa colonne status vaut « suppressed » ; ce n'est pas zéro.\n\nChaque fichier CSV (UTF-8, virgules) porte en ligne 1 les noms des colonnes et en ligne 2 les hashtags HXL (Humanitarian Exchange Language) ; les données commencent en ligne 3 (le dialecte de chaque ressource le dit : headerRows [1], commentRows [2] ; avec pandas : read_csv(..., skiprows=[1])). Les libellés sont en français et en anglais.",
+            "{what}Chiffres agrégés et protégés publiés par reintegra : {set}, tirés de la version publiée {id} (données au {date}). Aucune donnée individuelle n'est publiée.\n\n{note}\n\nUne cellule de moins de {t} n'est pas publiée : sa valeur est vide et sa colonne status vaut « suppressed » ; ce n'est pas zéro.\n\nChaque fichier CSV (UTF-8, virgules) porte en ligne 1 les noms des colonnes et en ligne 2 les hashtags HXL (Humanitarian Exchange Language) ; les données commencent en ligne 3 (le dialecte de chaque ressource le dit : headerRows [1], commentRows [2] ; avec pandas : read_csv(..., skiprows=[1])). Les libellés sont en français et en anglais.",
             id = snapshot.id
         ),
         Locale::En => format!(
-            "{what}. Aggregated, protected figures published by reintegra: {set}, from the published version {id} (data as of {date}). No individual record is published.\n\n{note}\n\nA cell below {t} is not published: its value is empty and its status column reads \"suppressed\"; it is not zero.\n\nEach CSV file (UTF-8, commas) holds the column names on row 1 and the HXL (Humanitarian Exchange Language) hashtags on row 2; data starts on row 3 (each resource's dialect says so: headerRows [1], commentRows [2]; with pandas: read_csv(..., skiprows=[1])). Labels are in French and English.",
+            "{what}Aggregated, protected figures published by reintegra: {set}, from the published version {id} (data as of {date}). No individual record is published.\n\n{note}\n\nA cell below {t} is not published: its value is empty and its status column reads \"suppressed\"; it is not zero.\n\nEach CSV file (UTF-8, commas) holds the column names on row 1 and the HXL (Humanitarian Exchange Language) hashtags on row 2; data starts on row 3 (each resource's dialect says so: headerRows [1], commentRows [2]; with pandas: read_csv(..., skiprows=[1])). Labels are in French and English.",
             id = snapshot.id
         ),
     }
@@ -871,6 +871,8 @@ pub fn build(
                 id = snapshot.id
             ),
             "version": snapshot.id.to_string(),
+        }, {
+            "title": "Extraits anonymisés des dossiers du programme (retours, activités psychosociales, campagnes, formations) livrés par ses partenaires / Anonymised extracts of the programme's records (returns, psychosocial activities, campaigns, trainings) delivered by its partners",
         }],
         "reintegra": about,
         "resources": resources,
