@@ -39,6 +39,25 @@ enum ExportCommand {
         #[arg(long, env = "REINTEGRA_DASHBOARDS", default_value = "dashboards")]
         dashboards: PathBuf,
     },
+    /// One CSV per table the donor's (or, with --public, the public) dashboards show,
+    /// with HXL hashtags on row 2, and datapackage.json (Frictionless v2) describing
+    /// them; from the current snapshot of DATA. Same snapshot, same bytes.
+    OpenData {
+        #[arg(long, env = "REINTEGRA_DATA")]
+        data: PathBuf,
+        /// The folder to write into (created if needed; files replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// The tables of the public dashboards (what `/open/` serves) instead of the
+        /// donor's.
+        #[arg(long)]
+        public: bool,
+        #[arg(long, env = "REINTEGRA_DASHBOARDS", default_value = "dashboards")]
+        dashboards: PathBuf,
+        /// The licence's Open Definition id (CC-BY-4.0, CC0-1.0, ODC-BY-1.0, ODbL-1.0…).
+        #[arg(long, default_value = "CC-BY-4.0")]
+        licence: reintegra::render::exports::open_data::Licence,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,8 +140,9 @@ enum Command {
         #[arg(long, default_value = "donor")]
         role: String,
     },
-    /// Open formats of the published figures: `export iati` writes the project as an
-    /// IATI 2.03 activity file (XML).
+    /// Files in the formats other systems read: `export iati` writes the project as an
+    /// IATI 2.03 activity file (XML); `export open-data` HXL-tagged CSV tables and a
+    /// Frictionless data package.
     Export {
         #[command(subcommand)]
         command: ExportCommand,
@@ -185,6 +205,9 @@ enum Command {
         /// Served over TLS by a proxy: cookies Secure with the __Host- prefix, and HSTS.
         #[arg(long)]
         secure_cookies: bool,
+        /// The licence of the open data at /open/ (an Open Definition id).
+        #[arg(long, env = "REINTEGRA_OPEN_LICENCE", default_value = "CC-BY-4.0")]
+        open_licence: reintegra::render::exports::open_data::Licence,
         /// A proxy network whose X-Forwarded-For / X-Forwarded-Proto are believed
         /// (repeatable, e.g. 127.0.0.1/32); from anyone else they are ignored.
         #[arg(long = "trusted-proxy", value_name = "CIDR")]
@@ -478,6 +501,33 @@ fn run(command: Command) -> anyhow::Result<u8> {
             println!("wrote {} ({} bytes)", out.display(), xml.len());
             Ok(0)
         }
+        Command::Export {
+            command:
+                ExportCommand::OpenData {
+                    data,
+                    out,
+                    public,
+                    dashboards,
+                    licence,
+                },
+        } => {
+            use reintegra::render::exports::open_data::{self, Audience};
+            let audience = if public {
+                Audience::Public
+            } else {
+                Audience::Donor
+            };
+            let set = open_data::for_data_folder(&data, &dashboards, audience, &licence)?;
+            open_data::write_dir(&out, &set)?;
+            for file in set.files() {
+                println!(
+                    "wrote {} ({} bytes)",
+                    out.join(&file.name).display(),
+                    file.bytes.len()
+                );
+            }
+            Ok(0)
+        }
         Command::Sync { from, to } => {
             let summary = reintegra::snapshot::sync::sync_data(&from, &to)?;
             for id in &summary.copied {
@@ -554,9 +604,11 @@ fn run(command: Command) -> anyhow::Result<u8> {
             public,
             secure_cookies,
             trusted_proxy,
+            open_licence,
         } => {
             let mut settings = server::Settings::new(data, dashboards);
             settings.public = public;
+            settings.open_licence = open_licence;
             settings.secure_cookies = secure_cookies;
             settings.trusted_proxies = trusted_proxy;
             serve(settings, bind, None)

@@ -233,6 +233,9 @@ fn random_target(rng: &mut impl Rng, real: &[String]) -> String {
         "app.css",
         "login",
         "logout",
+        "open",
+        "datapackage.json",
+        "returns_by_region.csv",
         ".",
         "..",
         "",
@@ -307,6 +310,9 @@ async fn thousands_of_generated_paths_never_open_a_closed_page_nor_fail() {
         "/api/v1/measures".into(),
         "/admin/audit".into(),
         "/metrics".into(),
+        "/open/".into(),
+        "/open/datapackage.json".into(),
+        "/open/returns_by_region.csv".into(),
     ];
     for d in reintegra::definitions::dashboard::load_dir(&DASHBOARDS).unwrap() {
         real.push(format!("/d/{}", d.id));

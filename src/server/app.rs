@@ -180,6 +180,18 @@ pub fn routes() -> Vec<Route> {
             get(handlers::iati::xml),
         ),
         route(
+            "/open/",
+            Access::Reader,
+            "/open/",
+            get(handlers::open::page),
+        ),
+        route(
+            "/open/{file}",
+            Access::Reader,
+            "/open/returns_by_region.csv",
+            get(handlers::open::file),
+        ),
+        route(
             "/deliveries",
             Access::Internal,
             "/deliveries",

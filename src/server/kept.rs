@@ -16,7 +16,7 @@ use crate::access::{Role, Viewer};
 use crate::definitions::{Dashboard, Notes, Programme};
 use crate::present::filters::{Filters, Options};
 use crate::present::i18n::Locale;
-use crate::render::exports::{self, ExportError, Format, briefing};
+use crate::render::exports::{self, ExportError, Format, briefing, open_data};
 use crate::render::html::dashboard::{Content, dashboard_main};
 use crate::render::html::{Page, layout};
 use crate::snapshot::Snapshot;
@@ -80,6 +80,12 @@ pub enum Kept {
     /// The IATI activity file: the same for every reader who may have it (it depends
     /// on the snapshot and the definitions only; both languages are in it).
     Iati,
+    /// A file of the public open data (`/open/`): a table's CSV or `datapackage.json`,
+    /// under the licence the server publishes it with.
+    Open {
+        file: String,
+        licence: open_data::Licence,
+    },
     /// The quarterly report over the dashboards a role opens, with the notes.
     Report {
         quarter: crate::present::filters::Period,
@@ -122,6 +128,19 @@ impl Kept {
                     framework: &d.framework,
                 })
             }
+            Kept::Open {
+                ref file,
+                ref licence,
+            } => open_data::file(
+                snapshot,
+                from.dashboards,
+                from.programme,
+                open_data::Audience::Public,
+                licence,
+                file,
+            )?
+            .map(|f| f.bytes)
+            .ok_or(ExportError::NotPublished),
             Kept::Report {
                 quarter,
                 locale,

@@ -41,6 +41,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How often the last use of each bearer token is written down.
     pub token_use_every: Duration,
+    /// The licence `/open/` publishes the open data under.
+    pub open_licence: crate::render::exports::open_data::Licence,
 }
 
 impl Settings {
@@ -62,6 +64,7 @@ impl Settings {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             token_use_every: Duration::from_secs(60),
+            open_licence: Default::default(),
         }
     }
 }

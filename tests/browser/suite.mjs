@@ -484,6 +484,7 @@ async function main() {
       // The widest amounts (XOF), a quarter and its comparison.
       { name: 'budget-xof', path: '/d/budget?period=2019-Q3&compare=previous&currency=XOF', dashboard: true },
       { name: 'deliveries', path: '/deliveries', dashboard: false },
+      { name: 'open', path: '/open/', dashboard: false },
     ];
     for (const target of targets) {
       for (const language of LANGUAGES) {

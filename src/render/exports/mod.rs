@@ -12,10 +12,12 @@
 //! - `image`: a chart framed as a standalone SVG, and PNG;
 //! - `briefing`: the PDF briefing pack of a dashboard;
 //! - `iati`: the project as an IATI 2.03 activity file (XML).
+//! - `open_data`: HXL-tagged CSV tables and their Frictionless data package.
 
 pub mod briefing;
 pub mod iati;
 pub mod image;
+pub mod open_data;
 pub mod report;
 pub mod table;
 

@@ -134,6 +134,7 @@ pub fn layout(page: &Page<'_>, title: &str, current: Option<&str>, body: Markup)
                         (page.t("Version publiée ", "Published version ")) code { (page.snapshot.id) } "."
                     }
                     p { (page.t("Chiffres agrégés et protégés issus des extraits anonymisés du programme ; aucune donnée individuelle n'est publiée.", "Aggregated, protected figures from the programme's anonymised extracts; no individual record is published.")) }
+                    p { a href={ "/open/" (lang_query) } { (page.t("Données ouvertes (CSV HXL, paquet de données Frictionless)", "Open data (HXL CSV, Frictionless data package)")) } }
                 }
             }
         }

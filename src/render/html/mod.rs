@@ -5,7 +5,8 @@
 //! - `layout`: the frame of every page (header, navigation, footer), and frames kept
 //!   per role and filled per viewer;
 //! - `budget`: the panels of budget dashboards;
-//! - `index`, `dashboard`, `admin`, `deliveries`, `login`, `error`: one kind of page each.
+//! - `index`, `dashboard`, `admin`, `deliveries`, `login`, `error`, `open`: one kind of
+//!   page each.
 
 pub mod admin;
 pub mod budget;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod index;
 pub mod layout;
 pub mod login;
+pub mod open;
 
 use crate::access::Viewer;
 use crate::definitions::{Dashboard, Programme};

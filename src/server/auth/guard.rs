@@ -169,7 +169,8 @@ fn action_of(access: Access, route: &str) -> &'static str {
         _ if route.contains("/panels/")
             || route.ends_with(".pdf")
             || route.starts_with("/report/")
-            || route == "/open/iati.xml" =>
+            || route == "/open/iati.xml"
+            || route == "/open/{file}" =>
         {
             "export"
         }

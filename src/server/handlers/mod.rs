@@ -17,6 +17,7 @@ pub mod measure;
 pub mod measures;
 pub mod metrics;
 pub mod not_found;
+pub mod open;
 pub mod panel;
 pub mod report;
 pub mod stylesheet;
