@@ -163,6 +163,52 @@ async fn a_suppressed_cell_reads_below_the_threshold_and_is_not_comparable() {
 }
 
 #[tokio::test]
+async fn indicators_compare_with_the_previous_quarter_and_their_baseline() {
+    let (app, _dir) = app(Role::Donor, false).await;
+    // Against the baseline the file declares: 47 % surveyed in Q3 2019 against 34 %.
+    let (status, html) = app
+        .text("/d/results?period=2019-Q3&compare=baseline&lang=en")
+        .await;
+    assert_eq!(status, 200, "{html}");
+    let status_cell = cell(&html, "oc1.wellbeing", "Status");
+    assert!(
+        status_cell.contains("Up 13 (+38%) on the baseline (34)"),
+        "{status_cell}"
+    );
+    // Against the previous quarter: a published value on both sides gives a change...
+    let (_, html) = app.text("/d/results?period=2019-Q3&compare=previous").await;
+    let trainees = cell(&html, "op1.2.trainees", "État");
+    assert!(
+        trainees.contains("par rapport à T2 2019 (")
+            && (trainees.contains("En hausse")
+                || trainees.contains("En baisse")
+                || trainees.contains("Stable")),
+        "{trainees}"
+    );
+    // ...a suppressed one (nobody trained in Q1 2019) is not comparable, no number.
+    let (_, html) = app
+        .text("/d/results?period=2019-Q2&compare=previous&lang=en")
+        .await;
+    let trainees = cell(&html, "op1.2.trainees", "Status");
+    assert!(
+        trainees.contains("Not comparable with Q1 2019"),
+        "{trainees}"
+    );
+    // No survey in Q2: not comparable with the baseline either.
+    let (_, html) = app
+        .text("/d/results?period=2019-Q2&compare=baseline&lang=en")
+        .await;
+    assert!(cell(&html, "oc1.wellbeing", "Status").contains("Not comparable with the baseline"));
+    // The export carries the same words.
+    let csv = app
+        .ok("/d/results/panels/chain.csv?period=2019-Q3&compare=baseline&lang=en")
+        .await
+        .text();
+    let line = csv.lines().find(|l| l.contains("oc1.wellbeing")).unwrap();
+    assert!(line.contains("Up 13 (+38%) on the baseline (34)"), "{line}");
+}
+
+#[tokio::test]
 async fn the_ministry_opens_it_and_visitors_do_not() {
     let (ministry, _dir) = app(Role::Ministry, true).await;
     let (status, html) = ministry.text("/d/results").await;

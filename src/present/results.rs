@@ -298,6 +298,53 @@ pub fn row(
     }
 }
 
+/// An indicator's value this quarter against the previous quarter's (`Previous`) or
+/// its declared baseline (`Baseline`), in words: from published values only — a
+/// value suppressed or missing on either side is "not comparable", never a number.
+pub fn change(
+    snapshot: &Snapshot,
+    framework: &Framework,
+    ind: &ResultIndicator,
+    q: Quarter,
+    compare: super::filters::Compare,
+    locale: Locale,
+) -> String {
+    use super::filters::Compare;
+    use super::text::{describe_delta, not_comparable};
+    let decimals = decimals(snapshot, ind);
+    let (against, before) = match compare {
+        Compare::Previous => {
+            let p = if q.q == 1 {
+                Quarter {
+                    year: q.year - 1,
+                    q: 4,
+                }
+            } else {
+                Quarter {
+                    year: q.year,
+                    q: q.q - 1,
+                }
+            };
+            (
+                super::i18n::format_period(&p.code(), locale),
+                value(snapshot, framework, ind, p),
+            )
+        }
+        Compare::Baseline => (
+            locale
+                .pick("la valeur de référence", "the baseline")
+                .to_string(),
+            Figure::Value(ind.baseline.value),
+        ),
+    };
+    match (value(snapshot, framework, ind, q), before) {
+        (Figure::Value(now), Figure::Value(then)) => {
+            describe_delta(now, then, &against, decimals, locale)
+        }
+        _ => not_comparable(&against, locale),
+    }
+}
+
 /// Decimals an indicator's values are shown with.
 pub fn decimals(snapshot: &Snapshot, ind: &ResultIndicator) -> usize {
     ind.measure

@@ -110,60 +110,76 @@ pub fn describe_change(
     decimals: usize,
     locale: Locale,
 ) -> String {
-    use crate::present::i18n::{format_number, format_period};
     use crate::present::panels::Change;
-    let pct_sign = if locale == Locale::Fr { "\u{a0}%" } else { "%" };
     match *change {
         Change::NotComparable { against } => {
-            let period = format_period(&against.code(), locale);
-            match locale {
-                Locale::Fr => format!(
-                    "Non comparable à {period} : l'un des deux chiffres n'est pas publié (moins de 10 personnes, ou non publié pour ces filtres)."
-                ),
-                Locale::En => format!(
-                    "Not comparable with {period}: one of the two figures is not published (fewer than 10 people, or not published for these filters)."
-                ),
-            }
+            not_comparable(&format_period(&against.code(), locale), locale)
         }
         Change::Delta {
             against,
             current,
             previous,
-        } => {
-            let period = format_period(&against.code(), locale);
-            let delta = current - previous;
-            let rounded = (delta * 10f64.powi(decimals as i32)).round();
-            if rounded == 0.0 {
-                return match locale {
-                    Locale::Fr => format!(
-                        "Stable par rapport à {period} ({})",
-                        format_number(previous, decimals, locale)
-                    ),
-                    Locale::En => format!(
-                        "Unchanged on {period} ({})",
-                        format_number(previous, decimals, locale)
-                    ),
-                };
-            }
-            let amount = format_number(delta.abs(), decimals, locale);
-            let sign = if delta > 0.0 { "+" } else { "\u{2212}" };
-            let pct = (previous > 0.0).then(|| {
-                let p = (delta.abs() / previous * 100.0).round();
-                format!(" ({sign}{}{pct_sign})", format_number(p, 0, locale))
-            });
-            let pct = pct.unwrap_or_default();
-            let was = format_number(previous, decimals, locale);
-            match (locale, delta > 0.0) {
-                (Locale::Fr, true) => {
-                    format!("En hausse de {amount}{pct} par rapport à {period} ({was})")
-                }
-                (Locale::Fr, false) => {
-                    format!("En baisse de {amount}{pct} par rapport à {period} ({was})")
-                }
-                (Locale::En, true) => format!("Up {amount}{pct} on {period} ({was})"),
-                (Locale::En, false) => format!("Down {amount}{pct} on {period} ({was})"),
-            }
-        }
+        } => describe_delta(
+            current,
+            previous,
+            &format_period(&against.code(), locale),
+            decimals,
+            locale,
+        ),
+    }
+}
+
+/// "Non comparable à {against} : …" — one of the two figures is not published.
+pub fn not_comparable(against: &str, locale: Locale) -> String {
+    match locale {
+        Locale::Fr => format!(
+            "Non comparable à {against} : l'un des deux chiffres n'est pas publié (moins de 10 personnes, ou non publié pour ces filtres)."
+        ),
+        Locale::En => format!(
+            "Not comparable with {against}: one of the two figures is not published (fewer than 10 people, or not published for these filters)."
+        ),
+    }
+}
+
+/// The change from `previous` to `current` in words and with its sign, against
+/// what `against` names ("T2 2019", "la valeur de référence").
+pub fn describe_delta(
+    current: f64,
+    previous: f64,
+    against: &str,
+    decimals: usize,
+    locale: Locale,
+) -> String {
+    use crate::present::i18n::format_number;
+    let pct_sign = if locale == Locale::Fr { "\u{a0}%" } else { "%" };
+    let period = against;
+    let delta = current - previous;
+    let rounded = (delta * 10f64.powi(decimals as i32)).round();
+    if rounded == 0.0 {
+        return match locale {
+            Locale::Fr => format!(
+                "Stable par rapport à {period} ({})",
+                format_number(previous, decimals, locale)
+            ),
+            Locale::En => format!(
+                "Unchanged on {period} ({})",
+                format_number(previous, decimals, locale)
+            ),
+        };
+    }
+    let amount = format_number(delta.abs(), decimals, locale);
+    let sign = if delta > 0.0 { "+" } else { "\u{2212}" };
+    let pct = (previous > 0.0).then(|| {
+        let p = (delta.abs() / previous * 100.0).round();
+        format!(" ({sign}{}{pct_sign})", format_number(p, 0, locale))
+    });
+    let pct = pct.unwrap_or_default();
+    let was = format_number(previous, decimals, locale);
+    match (locale, delta > 0.0) {
+        (Locale::Fr, true) => format!("En hausse de {amount}{pct} par rapport à {period} ({was})"),
+        (Locale::Fr, false) => format!("En baisse de {amount}{pct} par rapport à {period} ({was})"),
+        (Locale::En, true) => format!("Up {amount}{pct} on {period} ({was})"),
+        (Locale::En, false) => format!("Down {amount}{pct} on {period} ({was})"),
     }
 }
 

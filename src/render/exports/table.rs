@@ -326,7 +326,16 @@ impl Table {
                             row.target
                                 .map_or(Value::Missing, |t| Value::Number(t.value)),
                             ind.end_target().map_or(Value::Missing, Value::Number),
-                            Value::Text(row.status.text(l).to_string()),
+                            Value::Text(match filters.compare {
+                                // The change goes with the status (the page shows it
+                                // under the status, the table in the same cell).
+                                Some(c) => format!(
+                                    "{} – {}",
+                                    row.status.text(l),
+                                    framework::change(snapshot, f, ind, q, c, l)
+                                ),
+                                None => row.status.text(l).to_string(),
+                            }),
                             Value::Text(match ind.measure {
                                 Some(_) => l.pick("cellule publiée", "published cell").to_string(),
                                 None => l

@@ -539,6 +539,9 @@ fn results(page: &Content<'_>, d: &Dashboard, p: &Panel, filters: &Filters) -> M
                     }
                     td data-label=(cell(columns[4])) {
                         span class={ "status " (row.status.class()) } { (row.status.text(l)) }
+                        @if let Some(c) = filters.compare {
+                            br; span.change { (framework::change(snapshot, f, ind, q, c, l)) }
+                        }
                     }
                     td data-label=(cell(columns[5])) {
                         @let points: Vec<String> = row.trend.iter().map(|(tq, fig)| format!("{} {}", format_period(&tq.code(), l), fig.text(decimals, threshold, l))).collect();
