@@ -254,7 +254,24 @@ fn check_file(xml: &str, snapshot: &Snapshot, d: &Definitions) {
             _ => assert!(t.is_none(), "{code}: no published cell, no transaction"),
         }
     }
-    assert_eq!(transactions.len(), published);
+    // Besides the expenditure, one incoming commitment of the grant from the funder:
+    // the budget's total, on the planned start.
+    let commitments: Vec<_> = transactions
+        .iter()
+        .filter(|t| attr(child(**t, "transaction-type").unwrap(), "code") == "11")
+        .collect();
+    assert_eq!(commitments.len(), 1);
+    let c = commitments[0];
+    assert_eq!(child(*c, "value").unwrap().text().unwrap(), "280000.00");
+    assert_eq!(
+        attr(child(*c, "transaction-date").unwrap(), "iso-date"),
+        "2019-03-27"
+    );
+    assert_eq!(
+        attr(child(*c, "provider-org").unwrap(), "ref"),
+        "XM-DAC-11-8"
+    );
+    assert_eq!(transactions.len(), published + 1);
     assert!(published >= 4, "{published}");
 
     // Results: every indicator of the framework, each period's target and its actual

@@ -195,6 +195,46 @@ fn activity(w: &mut W, from: &Sources<'_>) -> R {
             },
         )?;
     }
+    // The grant itself: an incoming commitment (TransactionType 11) from the funder,
+    // of the budget's total (the grant agreement, not a figure of the extracts), on the
+    // planned start.
+    if let Some(funder) = a.participating.iter().find(|p| p.roles.contains(&1)) {
+        let total: f64 = budgets(from.budget, a).iter().map(|b| b.amount).sum();
+        let date = a.dates.planned_start;
+        element(
+            w,
+            "transaction",
+            &[("ref", format!("{}-COMMITMENT", a.identifier))],
+            |w| {
+                empty(w, "transaction-type", &[("code", "11".into())])?;
+                empty(w, "transaction-date", &[("iso-date", iso(date))])?;
+                text_element(
+                    w,
+                    "value",
+                    &[("currency", a.currency.clone()), ("value-date", iso(date))],
+                    &money(total),
+                )?;
+                element(w, "description", &[], |w| {
+                    narratives(
+                        w,
+                        &Label {
+                            fr: "Engagement de la subvention : le budget total du projet".into(),
+                            en: "Commitment of the grant: the project's total budget".into(),
+                        },
+                    )
+                })?;
+                element(
+                    w,
+                    "provider-org",
+                    &[
+                        ("ref", funder.reference.clone()),
+                        ("type", funder.kind.to_string()),
+                    ],
+                    |w| narratives(w, &funder.name),
+                )
+            },
+        )?;
+    }
     for t in expenditures(from) {
         element(w, "transaction", &[("ref", t.reference.clone())], |w| {
             empty(w, "transaction-type", &[("code", "4".into())])?;
