@@ -767,7 +767,6 @@ impl Pack<'_> {
             .unzip();
         let svg = chart::panel_svg(self.snapshot, l, p, &figures, &marks);
         let tree = usvg::Tree::from_str(&svg, &image::options())?;
-        let (w_px, h_px) = (tree.size().width() as f64, tree.size().height() as f64);
         let note = p.note.as_ref().map(|n| l.pick(&n.fr, &n.en));
         let marked: Vec<String> = marked
             .iter()
@@ -778,11 +777,44 @@ impl Pack<'_> {
                 .iter()
                 .map(|n| Layout::measure(n, WIDTH, SMALL, Face::Regular))
                 .sum::<f64>();
-        // Heading, chart and note stay together. The chart is full width (less when
-        // taller than a page); rather than leave the rest of a page empty, it may
-        // shrink to 70 % of that to fit — not more, or its labels would fall under
-        // 7 pt.
-        let around = head_height + 4.0 + note_height;
+        self.titled_chart(tree, title, description, note_height);
+        for n in &marked {
+            self.layout.paragraph(n, SMALL, Face::Regular, INK);
+        }
+        if let Some(note) = note {
+            self.layout.paragraph(note, SMALL, Face::Oblique, INK);
+        }
+        self.layout.gap(4.0);
+        let table = Table::of_figures(self.snapshot, p, &figures, l);
+        let grid = grid_of(&table, &self.stamp);
+        let pages = self.layout.pages.len();
+        self.layout
+            .ensure(line_height(SMALL) + grid.start_height(3));
+        let caption = self.t("Valeurs publiées", "Published values");
+        // Away from its chart, the table says whose values it holds.
+        let caption = if self.layout.pages.len() > pages {
+            format!("{title} · {caption}")
+        } else {
+            caption.to_string()
+        };
+        self.layout.paragraph(&caption, SMALL, Face::Bold, INK);
+        grid.place(&mut self.layout, 3);
+        self.layout.gap(20.0);
+        Ok(())
+    }
+
+    /// A chart under its heading and description, kept together with `after` points
+    /// of what follows it (its notes). The chart is full width (less when taller than
+    /// a page); rather than leave the rest of a page empty, it may shrink to 70 % of
+    /// that to fit — not more, or its labels would fall under 7 pt. Its title and
+    /// description are its alternate text.
+    fn titled_chart(&mut self, tree: usvg::Tree, title: &str, description: &str, after: f64) {
+        let head_height = Layout::measure(title, WIDTH, HEADING, Face::Bold)
+            + 2.0
+            + Layout::measure(description, WIDTH, BODY, Face::Regular)
+            + 6.0;
+        let (w_px, h_px) = (tree.size().width() as f64, tree.size().height() as f64);
+        let around = head_height + 4.0 + after;
         let mut scale = (WIDTH / w_px).min((BOTTOM - TOP - around - 10.0) / h_px);
         let room = self.layout.room() - around;
         if h_px * scale > room {
@@ -810,29 +842,6 @@ impl Pack<'_> {
             h,
         });
         self.layout.y += h + 4.0;
-        for n in &marked {
-            self.layout.paragraph(n, SMALL, Face::Regular, INK);
-        }
-        if let Some(note) = note {
-            self.layout.paragraph(note, SMALL, Face::Oblique, INK);
-        }
-        self.layout.gap(4.0);
-        let table = Table::of_figures(self.snapshot, p, &figures, l);
-        let grid = grid_of(&table, &self.stamp);
-        let pages = self.layout.pages.len();
-        self.layout
-            .ensure(line_height(SMALL) + grid.start_height(3));
-        let caption = self.t("Valeurs publiées", "Published values");
-        // Away from its chart, the table says whose values it holds.
-        let caption = if self.layout.pages.len() > pages {
-            format!("{title} · {caption}")
-        } else {
-            caption.to_string()
-        };
-        self.layout.paragraph(&caption, SMALL, Face::Bold, INK);
-        grid.place(&mut self.layout, 3);
-        self.layout.gap(20.0);
-        Ok(())
     }
 
     /// A PONAM alignment table, with where its values come from.
@@ -900,26 +909,8 @@ impl Pack<'_> {
         match super::budget_svg(self.snapshot, d, p, filters, l) {
             Some(svg) => {
                 let tree = usvg::Tree::from_str(&svg, &image::options())?;
-                let (w_px, h_px) = (tree.size().width() as f64, tree.size().height() as f64);
-                let scale = (WIDTH / w_px).min((BOTTOM - TOP - head_height - 10.0) / h_px);
-                let (w, h) = (w_px * scale, h_px * scale);
-                self.layout.ensure(head_height + h + 4.0);
-                self.heading(&title);
-                self.layout
-                    .paragraph(&description, BODY, Face::Regular, MUTED);
-                self.layout.gap(6.0);
-                let index = self.layout.svgs.len();
-                self.layout.svgs.push(tree);
-                let y = self.layout.y;
-                self.layout.push(Op::Svg {
-                    index,
-                    alt: format!("{title}. {description}"),
-                    x: LEFT + (WIDTH - w) / 2.0,
-                    y,
-                    w,
-                    h,
-                });
-                self.layout.y += h + 8.0;
+                self.titled_chart(tree, &title, &description, 0.0);
+                self.layout.gap(4.0);
                 self.layout
                     .ensure(line_height(SMALL) + grid.start_height(3));
                 let caption = self.t("Valeurs publiées", "Published values");
