@@ -35,6 +35,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Loads the snapshot `CURRENT` names in a data folder (`DATA/published/`); none
+    /// when nothing is published yet. What the commands that read a data folder
+    /// (`report`, `export`) serve from.
+    pub fn load_current(data: &std::path::Path) -> Result<Option<Snapshot>, SnapshotError> {
+        let published = Published::new(data.join("published"));
+        match published.current()? {
+            Some(id) => Snapshot::load(&published, &id).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Loads the snapshot `id` of a published folder.
     pub fn load(published: &Published, id: &SnapshotId) -> Result<Snapshot, SnapshotError> {
         Snapshot::load_file(&published.path_of(id), id)

@@ -306,11 +306,8 @@ pub fn for_data_folder(
 ) -> Result<Vec<u8>, IatiError> {
     let definitions = crate::definitions::iati::Definitions::load(dashboards_dir)?
         .ok_or_else(|| IatiError::NoActivity(dashboards_dir.to_path_buf()))?;
-    let published = crate::snapshot::Published::new(data.join("published"));
-    let id = published
-        .current()?
+    let snapshot = Snapshot::load_current(data)?
         .ok_or_else(|| IatiError::NothingPublished(data.to_path_buf()))?;
-    let snapshot = Snapshot::load(&published, &id)?;
     Ok(render(&Sources {
         snapshot: &snapshot,
         activity: &definitions.activity,

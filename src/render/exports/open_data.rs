@@ -954,11 +954,8 @@ pub fn for_data_folder(
 ) -> Result<OpenData, OpenDataError> {
     let dashboards = crate::definitions::dashboard::load_dir(dashboards_dir)?;
     let programme = Programme::load(dashboards_dir)?;
-    let published = crate::snapshot::Published::new(data.join("published"));
-    let id = published
-        .current()?
+    let snapshot = Snapshot::load_current(data)?
         .ok_or_else(|| OpenDataError::NothingPublished(data.to_path_buf()))?;
-    let snapshot = Snapshot::load(&published, &id)?;
     crate::definitions::dashboard::validate(&dashboards, &snapshot.measures)?;
     Ok(build(
         &snapshot,

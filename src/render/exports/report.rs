@@ -219,11 +219,8 @@ pub fn for_data_folder(
 ) -> Result<Vec<u8>, ReportError> {
     let dashboards = crate::definitions::dashboard::load_dir(dashboards_dir)?;
     let programme = Programme::load(dashboards_dir)?;
-    let published = crate::snapshot::Published::new(data.join("published"));
-    let id = published
-        .current()?
+    let snapshot = Snapshot::load_current(data)?
         .ok_or_else(|| ReportError::NothingPublished(data.to_path_buf()))?;
-    let snapshot = Snapshot::load(&published, &id)?;
     crate::definitions::dashboard::validate(&dashboards, &snapshot.measures)?;
     let open: Vec<&Dashboard> = dashboards.iter().filter(|d| d.allows(role)).collect();
     let quarters: std::collections::BTreeSet<String> = open
