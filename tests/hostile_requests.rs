@@ -313,6 +313,8 @@ async fn thousands_of_generated_paths_never_open_a_closed_page_nor_fail() {
         "/open/".into(),
         "/open/datapackage.json".into(),
         "/open/returns_by_region.csv".into(),
+        "/open/iati.xml".into(),
+        "/report/2019-Q3.pdf".into(),
     ];
     for d in reintegra::definitions::dashboard::load_dir(&DASHBOARDS).unwrap() {
         real.push(format!("/d/{}", d.id));
